@@ -1,0 +1,81 @@
+// The xenstored-lite daemon: one epoll loop serving the xs_wire.h protocol on Unix sockets,
+// <rundir>/socket for dom0 and <rundir>/domain/<N>/socket for each introduced guest.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store.h"
+
+namespace xenstored_lite {
+
+struct DaemonOptions {
+  std::string rundir;
+  std::string dump_path;  // written on SIGUSR1 and at exit when set
+  Quotas quotas;
+  bool verbose = false;
+  // A client that does not read its replies is not read from past this much queued output;
+  // watch events past twice this much are dropped for it (counted, logged once).
+  std::size_t max_queued_output = 4 << 20;
+};
+
+struct Connection;
+
+// Single-threaded; run() returns after SIGTERM/SIGINT.
+class Daemon {
+ public:
+  Daemon(DaemonOptions options, std::unique_ptr<Store> store);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Creates the dom0 socket and the signal handling. Errors are returned as text.
+  bool start(std::string* error);
+  int run();
+
+ private:
+  struct Watch {
+    std::string path;  // absolute, or @special
+    std::string token;
+    bool relative = false;
+  };
+
+  void accept_on(int listen_fd, std::uint32_t domid);
+  void on_readable(Connection& conn);
+  void on_writable(Connection& conn);
+  void process(Connection& conn, std::uint32_t type, std::uint32_t req_id, std::uint32_t tx_id,
+               const std::string& payload);
+  int dispatch(Connection& conn, std::uint32_t type, std::uint32_t req_id, std::uint32_t tx_id,
+               const std::string& payload, Transaction* tx);
+  void reply(Connection& conn, std::uint32_t type, std::uint32_t req_id, std::uint32_t tx_id,
+             std::string_view payload);
+  void reply_error(Connection& conn, std::uint32_t req_id, std::uint32_t tx_id, int err);
+  void send_event(Connection& conn, const std::string& path, const std::string& token);
+  void fire(const std::vector<WatchTrigger>& triggers);
+  void fire_special(const std::string& name);
+  void flush(Connection& conn);
+  void update_interest(Connection& conn);
+  void close_connection(int fd);
+  std::size_t watches_of(std::uint32_t domid) const;
+
+  int introduce(std::uint32_t domid);
+  int release(std::uint32_t domid);
+  std::string domain_socket_path(std::uint32_t domid) const;
+  void write_dump();
+  void handle_signal();
+
+  DaemonOptions options_;
+  std::unique_ptr<Store> store_;
+  int epoll_fd_ = -1;
+  int signal_fd_ = -1;
+  bool stopping_ = false;
+  std::map<int, std::uint32_t> listeners_;            // listen fd -> domid
+  std::map<std::uint32_t, int> domain_listener_;      // domid -> listen fd
+  std::map<int, std::unique_ptr<Connection>> conns_;  // fd -> connection
+  std::map<int, std::vector<Watch>> watches_;         // fd -> watches, in registration order
+};
+
+}  // namespace xenstored_lite
