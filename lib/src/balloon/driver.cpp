@@ -1,0 +1,216 @@
+#include "xenballoon/balloon/driver.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <utility>
+
+#include "xenballoon/util/file.h"
+#include "xenballoon/util/parse.h"
+
+namespace xenballoon {
+namespace {
+
+constexpr std::string_view kSysfsBalloonDir = "devices/system/xen_memory/xen_memory0";
+constexpr std::string_view kLegacyBalloonFile = "xen/balloon";
+constexpr std::size_t kMaxQuotedChars = 48;
+
+std::string join_path(const std::string& root, std::string_view relative) {
+  if (!root.empty() && root.back() == '/') return root + std::string(relative);
+  return root + "/" + std::string(relative);
+}
+
+// Renders untrusted text for an error message: printable ASCII as is, other bytes as \xNN.
+std::string quoted(std::string_view text) {
+  std::string out = "\"";
+  std::size_t shown = 0;
+  for (char c : text) {
+    if (shown++ == kMaxQuotedChars) {
+      out += "...";
+      break;
+    }
+    auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte >= 0x20 && byte < 0x7f) {
+      out += c;
+    } else {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", byte);
+      out += hex;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+Error line_error(std::string_view source, std::size_t line_number, const std::string& what) {
+  return Error{std::string(source) + ":" + std::to_string(line_number) + ": " + what};
+}
+
+// Present, absent, or an Error when the path cannot be checked (EACCES on a parent, ...).
+Result<bool> path_exists(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) == 0) return true;
+  int err = errno;
+  if (err == ENOENT || err == ENOTDIR) return false;
+  return Error{"cannot stat " + path + ": " + std::strerror(err), err};
+}
+
+// One sysfs attribute holding a decimal KiB count ("262144\n").
+Result<std::uint64_t> read_kib_file(const std::string& path) {
+  Result<std::string> text = read_file(path);
+  if (!text) return text.error();
+  std::string_view value = trim(*text);
+  if (value.empty()) return Error{path + ": file is empty"};
+  std::optional<std::uint64_t> kib = parse_u64(value);
+  if (!kib) return Error{path + ": value " + quoted(value) + " is not a number of KiB"};
+  return *kib;
+}
+
+}  // namespace
+
+std::string_view balloon_interface_name(BalloonInterface interface) {
+  switch (interface) {
+    case BalloonInterface::kSysfs:
+      return "sysfs";
+    case BalloonInterface::kLegacyProc:
+      return "legacy-proc";
+  }
+  return "unknown";
+}
+
+Result<BalloonState> parse_legacy_balloon(std::string_view text, std::string_view source) {
+  if (trim(text).empty()) return Error{std::string(source) + ": file is empty"};
+  BalloonState state;
+  state.interface = BalloonInterface::kLegacyProc;
+  struct Required {
+    std::string_view label;
+    std::uint64_t* kib;
+    std::size_t line_number = 0;
+  };
+  Required required[] = {{"Current allocation", &state.current_kib},
+                         {"Requested target", &state.target_kib},
+                         {"Low-mem balloon", &state.low_kib},
+                         {"High-mem balloon", &state.high_kib}};
+  std::size_t line_number = 0;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    ++line_number;
+    std::size_t end = text.find('\n', pos);
+    // The kernel ends the file with a newline; without one the last number may be cut short.
+    if (end == std::string_view::npos) {
+      return line_error(source, line_number,
+                        "line " + quoted(text.substr(pos)) + " is cut short (no newline at end)");
+    }
+    std::string_view line = trim(text.substr(pos, end - pos));
+    pos = end + 1;
+    if (line.empty()) continue;
+    std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      return line_error(source, line_number, "line " + quoted(line) + " is not \"Label: value\"");
+    }
+    std::string_view label = trim(line.substr(0, colon));
+    for (Required& field : required) {
+      if (field.label != label) continue;
+      if (field.line_number != 0) {
+        return line_error(source, line_number,
+                          "duplicate " + quoted(label) + " (first on line " +
+                              std::to_string(field.line_number) + ")");
+      }
+      field.line_number = line_number;
+      std::string_view value = trim(line.substr(colon + 1));
+      std::optional<std::uint64_t> kib;
+      if (value.size() > 2 && value.substr(value.size() - 2) == "kB") {
+        kib = parse_u64(trim(value.substr(0, value.size() - 2)));
+      }
+      if (!kib) {
+        return line_error(
+            source, line_number,
+            "value " + quoted(value) + " of " + quoted(label) + " is not \"<number> kB\"");
+      }
+      *field.kib = *kib;
+    }
+  }
+  for (const Required& field : required) {
+    if (field.line_number == 0) {
+      return Error{std::string(source) + ": no " + quoted(field.label) + " line"};
+    }
+  }
+  return state;
+}
+
+BalloonDriver::BalloonDriver(std::string sysfs_root, std::string procfs_root)
+    : sysfs_dir_(join_path(sysfs_root, kSysfsBalloonDir)),
+      legacy_path_(join_path(procfs_root, kLegacyBalloonFile)) {}
+
+Result<BalloonInterface> BalloonDriver::detect() const {
+  std::string target_kb = sysfs_dir_ + "/target_kb";
+  Result<bool> sysfs = path_exists(target_kb);
+  if (!sysfs) return sysfs.error();
+  if (*sysfs) return BalloonInterface::kSysfs;
+  Result<bool> legacy = path_exists(legacy_path_);
+  if (!legacy) return legacy.error();
+  if (*legacy) return BalloonInterface::kLegacyProc;
+  return Error{"no Xen balloon driver: neither " + target_kb + " nor " + legacy_path_ + " exists",
+               ENOENT};
+}
+
+Result<BalloonState> BalloonDriver::read() const {
+  Result<BalloonInterface> interface = detect();
+  if (!interface) return interface.error();
+  if (*interface == BalloonInterface::kSysfs) return read_sysfs();
+  Result<std::string> text = read_file(legacy_path_);
+  if (!text) return text.error();
+  return parse_legacy_balloon(*text, legacy_path_);
+}
+
+Result<BalloonState> BalloonDriver::read_sysfs() const {
+  BalloonState state;
+  state.interface = BalloonInterface::kSysfs;
+  std::pair<std::string_view, std::uint64_t*> files[] = {{"target_kb", &state.target_kib},
+                                                         {"info/current_kb", &state.current_kib},
+                                                         {"info/low_kb", &state.low_kib},
+                                                         {"info/high_kb", &state.high_kib}};
+  for (auto [name, kib] : files) {
+    Result<std::uint64_t> value = read_kib_file(join_path(sysfs_dir_, name));
+    if (!value) return value.error();
+    *kib = *value;
+  }
+  return state;
+}
+
+Result<void> BalloonDriver::set_target_kib(std::uint64_t target_kib) const {
+  std::string asked = "balloon target " + std::to_string(target_kib) + " KiB";
+  // A zero target would hand every page back to Xen and kill the guest; it is always a bug.
+  if (target_kib == 0)
+    return Error{"refusing " + asked + ": the guest would have no memory", EINVAL};
+  if (target_kib > std::numeric_limits<std::uint64_t>::max() / 1024) {
+    return Error{"refusing " + asked + ": too large to count in bytes", EINVAL};
+  }
+  Result<BalloonInterface> interface = detect();
+  if (!interface) return interface.error();
+  std::string path;
+  std::string data;
+  if (*interface == BalloonInterface::kSysfs) {
+    // The kernel reads this with base 0, so the text must never start with a 0 (octal);
+    // std::to_string of a non-zero value does not.
+    path = sysfs_dir_ + "/target_kb";
+    data = std::to_string(target_kib) + "\n";
+  } else {
+    // /proc/xen/balloon takes bytes, as `echo $bytes > /proc/xen/balloon` wrote them.
+    path = legacy_path_;
+    data = std::to_string(target_kib * 1024) + "\n";
+  }
+  Result<void> written = write_file(path, data);
+  if (!written)
+    return Error{"cannot set " + asked + ": " + written.error().message, written.error().errnum};
+  return {};
+}
+
+}  // namespace xenballoon

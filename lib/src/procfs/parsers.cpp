@@ -1,0 +1,336 @@
+// Pure parsers for /proc/meminfo, /proc/vmstat, /proc/uptime and /proc/pressure/*.
+#include <cstdio>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "xenballoon/procfs/meminfo.h"
+#include "xenballoon/procfs/pressure.h"
+#include "xenballoon/procfs/uptime.h"
+#include "xenballoon/procfs/vmstat.h"
+#include "xenballoon/util/parse.h"
+
+namespace xenballoon {
+namespace {
+
+constexpr std::size_t kMaxQuotedChars = 48;
+
+// Renders untrusted text for an error message: printable ASCII as is, other bytes as \xNN, and
+// long text cut, so binary garbage cannot garble a log line.
+std::string quoted(std::string_view text) {
+  std::string out = "\"";
+  std::size_t shown = 0;
+  for (char c : text) {
+    if (shown++ == kMaxQuotedChars) {
+      out += "...";
+      break;
+    }
+    auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte >= 0x20 && byte < 0x7f) {
+      out += c;
+    } else {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", byte);
+      out += hex;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+Error line_error(std::string_view source, std::size_t line_number, const std::string& what) {
+  return Error{std::string(source) + ":" + std::to_string(line_number) + ": " + what};
+}
+
+// Calls on_line(line_number, trimmed_line) for every non-blank line. The kernel ends these files
+// with a newline; text without one was cut short, and its last number may be a prefix of the real
+// one, so that is an error rather than a silently wrong value.
+template <typename OnLine>
+Result<void> for_each_line(std::string_view text, std::string_view source, OnLine&& on_line) {
+  if (trim(text).empty()) return Error{std::string(source) + ": file is empty"};
+  std::size_t line_number = 0;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    ++line_number;
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) {
+      return line_error(source, line_number,
+                        "line " + quoted(text.substr(pos)) + " is cut short (no newline at end)");
+    }
+    std::string_view line = trim(text.substr(pos, end - pos));
+    pos = end + 1;
+    if (line.empty()) continue;
+    if (Result<void> handled = on_line(line_number, line); !handled) return handled;
+  }
+  return {};
+}
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t';
+}
+
+// Returns the next blank-separated token of `rest` and drops it from `rest`; empty at the end.
+std::string_view next_token(std::string_view& rest) {
+  std::size_t begin = 0;
+  while (begin < rest.size() && is_space(rest[begin])) ++begin;
+  std::size_t end = begin;
+  while (end < rest.size() && !is_space(rest[end])) ++end;
+  std::string_view token = rest.substr(begin, end - begin);
+  rest.remove_prefix(end);
+  return token;
+}
+
+bool is_valid_name(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte >= 0x7f || c == ':' || c == '=') return false;
+  }
+  return true;
+}
+
+// Why parse_u64 refused `text`: all digits means it did not fit.
+std::string number_problem(std::string_view text) {
+  bool all_digits = !text.empty();
+  for (char c : text) all_digits = all_digits && c >= '0' && c <= '9';
+  return all_digits ? "is out of range" : "is not a number";
+}
+
+Error value_error(std::string_view source, std::size_t line_number, std::string_view name,
+                  std::string_view value) {
+  return line_error(source, line_number,
+                    "value " + quoted(value) + " of " + quoted(name) + " " + number_problem(value));
+}
+
+Error duplicate_error(std::string_view source, std::size_t line_number, std::string_view name,
+                      std::size_t first_line) {
+  return line_error(
+      source, line_number,
+      "duplicate " + quoted(name) + " (first on line " + std::to_string(first_line) + ")");
+}
+
+template <typename Entry>
+const Entry* find_by_name(const std::vector<Entry>& entries, std::string_view name) {
+  for (const Entry& entry : entries) {
+    if (entry.name == name) return &entry;
+  }
+  return nullptr;
+}
+
+Result<PressureLine> parse_pressure_line(std::string_view source, std::size_t line_number,
+                                         std::string_view kind, std::string_view rest) {
+  PressureLine parsed;
+  struct Average {
+    std::string_view key;
+    double* target;
+    bool seen = false;
+  };
+  Average averages[] = {
+      {"avg10", &parsed.avg10}, {"avg60", &parsed.avg60}, {"avg300", &parsed.avg300}};
+  bool total_seen = false;
+  for (std::string_view token = next_token(rest); !token.empty(); token = next_token(rest)) {
+    std::size_t equals = token.find('=');
+    if (equals == std::string_view::npos || equals == 0) {
+      return line_error(source, line_number,
+                        "token " + quoted(token) + " of " + quoted(kind) + " is not key=value");
+    }
+    std::string_view key = token.substr(0, equals);
+    std::string_view value = token.substr(equals + 1);
+    if (key == "total") {
+      if (total_seen) return line_error(source, line_number, "repeated " + quoted(key));
+      total_seen = true;
+      std::optional<std::uint64_t> total = parse_u64(value);
+      if (!total) return value_error(source, line_number, key, value);
+      parsed.total_us = *total;
+      continue;
+    }
+    for (Average& average : averages) {
+      if (average.key != key) continue;
+      if (average.seen) return line_error(source, line_number, "repeated " + quoted(key));
+      average.seen = true;
+      std::optional<double> number = parse_double(value);
+      if (!number || *number < 0) {
+        return line_error(
+            source, line_number,
+            "value " + quoted(value) + " of " + quoted(key) + " is not a non-negative number");
+      }
+      *average.target = *number;
+    }
+    // Other keys are ignored: newer kernels may add some.
+  }
+  for (const Average& average : averages) {
+    if (!average.seen) {
+      return line_error(source, line_number, quoted(kind) + " lacks " + quoted(average.key));
+    }
+  }
+  if (!total_seen) return line_error(source, line_number, quoted(kind) + " lacks \"total\"");
+  return parsed;
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> Meminfo::get(std::string_view name) const {
+  const MeminfoField* field = find(name);
+  if (field == nullptr) return std::nullopt;
+  return field->value;
+}
+
+const MeminfoField* Meminfo::find(std::string_view name) const {
+  return find_by_name(fields, name);
+}
+
+Result<Meminfo> parse_meminfo(std::string_view text, std::string_view source) {
+  Meminfo meminfo;
+  std::unordered_map<std::string_view, std::size_t> first_line_of;
+  Result<void> parsed =
+      for_each_line(text, source, [&](std::size_t line_number, std::string_view line) {
+        std::size_t colon = line.find(':');
+        std::string_view name = line.substr(0, colon);
+        if (colon == std::string_view::npos || !is_valid_name(name)) {
+          return Result<void>(line_error(source, line_number,
+                                         "line " + quoted(line) + " is not \"Name: value [kB]\""));
+        }
+        std::string_view rest = line.substr(colon + 1);
+        std::string_view value_text = next_token(rest);
+        std::string_view unit = next_token(rest);
+        if (value_text.empty()) {
+          return Result<void>(line_error(source, line_number, quoted(name) + " has no value"));
+        }
+        if (!unit.empty() && unit != "kB") {
+          return Result<void>(line_error(
+              source, line_number, "unit " + quoted(unit) + " of " + quoted(name) + " is not kB"));
+        }
+        if (!next_token(rest).empty()) {
+          return Result<void>(line_error(source, line_number,
+                                         "line " + quoted(line) + " is not \"Name: value [kB]\""));
+        }
+        std::optional<std::uint64_t> value = parse_u64(value_text);
+        if (!value) return Result<void>(value_error(source, line_number, name, value_text));
+        bool has_kb_unit = !unit.empty();
+        if (has_kb_unit) {
+          if (*value > std::numeric_limits<std::uint64_t>::max() / 1024) {
+            return Result<void>(line_error(source, line_number,
+                                           "value " + quoted(value_text) + " kB of " +
+                                               quoted(name) + " overflows when counted in bytes"));
+          }
+          *value *= 1024;
+        }
+        auto [first, inserted] = first_line_of.emplace(name, line_number);
+        if (!inserted) {
+          return Result<void>(duplicate_error(source, line_number, name, first->second));
+        }
+        meminfo.fields.push_back(MeminfoField{std::string(name), *value, has_kb_unit});
+        return Result<void>();
+      });
+  if (!parsed) return parsed.error();
+  return meminfo;
+}
+
+Result<void> check_plausible_for_ballooning(const Meminfo& meminfo, std::string_view source) {
+  const MeminfoField* total = meminfo.find("MemTotal");
+  if (total == nullptr) return Error{std::string(source) + ": no MemTotal"};
+  if (!total->has_kb_unit) return Error{std::string(source) + ": MemTotal has no kB unit"};
+  if (total->value == 0) return Error{std::string(source) + ": MemTotal is 0"};
+  const MeminfoField* committed = meminfo.find("Committed_AS");
+  if (committed == nullptr) return Error{std::string(source) + ": no Committed_AS"};
+  if (!committed->has_kb_unit) return Error{std::string(source) + ": Committed_AS has no kB unit"};
+  return {};
+}
+
+std::optional<std::uint64_t> Vmstat::get(std::string_view name) const {
+  const VmstatCounter* counter = find_by_name(counters, name);
+  if (counter == nullptr) return std::nullopt;
+  return counter->value;
+}
+
+Result<Vmstat> parse_vmstat(std::string_view text, std::string_view source) {
+  Vmstat vmstat;
+  std::unordered_map<std::string_view, std::size_t> first_line_of;
+  Result<void> parsed =
+      for_each_line(text, source, [&](std::size_t line_number, std::string_view line) {
+        std::string_view rest = line;
+        std::string_view name = next_token(rest);
+        std::string_view value_text = next_token(rest);
+        if (!is_valid_name(name) || value_text.empty() || !next_token(rest).empty()) {
+          return Result<void>(
+              line_error(source, line_number, "line " + quoted(line) + " is not \"name value\""));
+        }
+        std::optional<std::uint64_t> value = parse_u64(value_text);
+        if (!value) return Result<void>(value_error(source, line_number, name, value_text));
+        auto [first, inserted] = first_line_of.emplace(name, line_number);
+        if (!inserted) {
+          return Result<void>(duplicate_error(source, line_number, name, first->second));
+        }
+        vmstat.counters.push_back(VmstatCounter{std::string(name), *value});
+        return Result<void>();
+      });
+  if (!parsed) return parsed.error();
+  return vmstat;
+}
+
+Result<Uptime> parse_uptime(std::string_view text, std::string_view source) {
+  Uptime uptime;
+  bool seen = false;
+  Result<void> parsed =
+      for_each_line(text, source, [&](std::size_t line_number, std::string_view line) {
+        if (seen) {
+          return Result<void>(line_error(source, line_number, "unexpected second line"));
+        }
+        seen = true;
+        std::string_view rest = line;
+        std::string_view uptime_text = next_token(rest);
+        std::string_view idle_text = next_token(rest);
+        if (idle_text.empty() || !next_token(rest).empty()) {
+          return Result<void>(line_error(
+              source, line_number, "line " + quoted(line) + " is not \"uptime idle\" in seconds"));
+        }
+        auto not_seconds = [&](std::string_view what, std::string_view value) {
+          return Result<void>(line_error(source, line_number,
+                                         std::string(what) + " " + quoted(value) +
+                                             " is not a non-negative number of seconds"));
+        };
+        std::optional<double> up = parse_double(uptime_text);
+        if (!up || *up < 0) return not_seconds("uptime", uptime_text);
+        std::optional<double> idle = parse_double(idle_text);
+        if (!idle || *idle < 0) return not_seconds("idle time", idle_text);
+        uptime = Uptime{*up, *idle};
+        return Result<void>();
+      });
+  if (!parsed) return parsed.error();
+  return uptime;
+}
+
+Result<PressureStats> parse_pressure(std::string_view text, std::string_view source) {
+  std::optional<PressureLine> some;
+  std::optional<PressureLine> full;
+  Result<void> parsed =
+      for_each_line(text, source, [&](std::size_t line_number, std::string_view line) {
+        std::string_view rest = line;
+        std::string_view kind = next_token(rest);
+        std::optional<PressureLine>* slot = kind == "some"   ? &some
+                                            : kind == "full" ? &full
+                                                             : nullptr;
+        if (slot == nullptr) {
+          return Result<void>(
+              line_error(source, line_number,
+                         "line kind " + quoted(kind) + " is neither \"some\" nor \"full\""));
+        }
+        if (slot->has_value()) {
+          return Result<void>(
+              line_error(source, line_number, "repeated " + quoted(kind) + " line"));
+        }
+        Result<PressureLine> values = parse_pressure_line(source, line_number, kind, rest);
+        if (!values) return Result<void>(values.error());
+        *slot = *values;
+        return Result<void>();
+      });
+  if (!parsed) return parsed.error();
+  if (!some) return Error{std::string(source) + ": no \"some\" line"};
+  return PressureStats{*some, full};
+}
+
+}  // namespace xenballoon
