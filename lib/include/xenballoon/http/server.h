@@ -1,0 +1,47 @@
+// A small HTTP server for /metrics, /healthz and a landing page (civetweb underneath).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "xenballoon/result.h"
+
+namespace xenballoon::http {
+
+struct Response {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+// Handlers run on the server's worker threads and must be thread-safe.
+using Handler = std::function<Response()>;
+
+// Serves GET and HEAD for exact paths; everything else gets 404 or 405. Thread-safe.
+class Server {
+ public:
+  // `listen_address` is "[host]:port" as Prometheus exporters write it (":9750",
+  // "127.0.0.1:9750", "[::1]:9750"); port 0 picks a free port (see port()).
+  static Result<std::unique_ptr<Server>> start(const std::string& listen_address,
+                                               std::map<std::string, Handler> routes,
+                                               int worker_threads = 2);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  std::uint16_t port() const { return port_; }
+
+ private:
+  struct Impl;
+  explicit Server(std::unique_ptr<Impl> impl, std::uint16_t port);
+  std::unique_ptr<Impl> impl_;
+  std::uint16_t port_;
+};
+
+// Converts "[host]:port" into civetweb's listening_ports syntax; errors name the address.
+Result<std::string> to_civetweb_ports(const std::string& listen_address);
+
+}  // namespace xenballoon::http
