@@ -544,7 +544,7 @@ TEST_CASE("the tree loads from a real xenstore-ls capture, dumps on SIGTERM and 
   std::ifstream in(dump);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(text.find("/local/domain/1/console/backend-id = \"0\"   (n1,r0)\n") != std::string::npos);
-  CHECK(text.find("/local/domain/1/data/added = \"line1\\012line2\\\\\"   (n1)\n") !=
+  CHECK(text.find("/local/domain/1/data/added = \"line1\\nline2\\\\\"   (n1)\n") !=
         std::string::npos);
 
   // The dump loads back to the same tree.

@@ -210,8 +210,9 @@ void Xenstored::start() {
   }
 }
 
-void Xenstored::restart() {
+void Xenstored::restart(std::optional<std::vector<std::string>> extra_args) {
   process_.stop(SIGTERM);
+  if (extra_args) extra_args_ = std::move(*extra_args);
   start();
 }
 

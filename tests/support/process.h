@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -75,8 +76,9 @@ class Xenstored {
   ChildProcess& process() { return process_; }
   // Environment for a client acting as dom0 (domid 0) or as an introduced guest.
   std::map<std::string, std::string> env_for(unsigned domid) const;
-  // Restarts the daemon on the same run directory (state is lost, as with a real restart).
-  void restart();
+  // Restarts the daemon on the same run directory (state is lost, as with a real restart);
+  // `extra_args` replace the ones given at construction.
+  void restart(std::optional<std::vector<std::string>> extra_args = std::nullopt);
 
  private:
   void start();

@@ -7,11 +7,29 @@
 namespace xenstored_lite {
 namespace {
 
+// As xenstore-ls prints values (sanitise_value in xs_lib.c): \t \n \r \f \\ and octal.
 void escape_value(const std::string& value, std::string* out) {
   for (unsigned char ch : value) {
-    if (ch == '\\') {
-      out->append("\\\\");
-    } else if (ch >= ' ' && ch <= '~') {
+    switch (ch) {
+      case '\\':
+        out->append("\\\\");
+        continue;
+      case '\t':
+        out->append("\\t");
+        continue;
+      case '\n':
+        out->append("\\n");
+        continue;
+      case '\r':
+        out->append("\\r");
+        continue;
+      case '\f':
+        out->append("\\f");
+        continue;
+      default:
+        break;
+    }
+    if (ch >= ' ' && ch <= '~') {
       out->push_back(static_cast<char>(ch));
     } else {
       char buf[5];
@@ -28,24 +46,34 @@ bool unescape_value(std::string_view text, std::string* out) {
       out->push_back(ch);
       continue;
     }
-    if (i + 1 >= text.size()) return false;
-    char next = text[i + 1];
-    if (next == '\\') {
-      out->push_back('\\');
-      ++i;
-    } else if (i + 3 < text.size() && next >= '0' && next <= '7') {
-      int value = 0;
-      for (int k = 1; k <= 3; ++k) {
-        char d = text[i + k];
-        if (d < '0' || d > '7') return false;
-        value = value * 8 + (d - '0');
-      }
-      if (value > 255) return false;
-      out->push_back(static_cast<char>(value));
-      i += 3;
-    } else {
-      return false;
+    if (++i >= text.size()) return false;
+    switch (text[i]) {
+      case '\\':
+        out->push_back('\\');
+        continue;
+      case 't':
+        out->push_back('\t');
+        continue;
+      case 'n':
+        out->push_back('\n');
+        continue;
+      case 'r':
+        out->push_back('\r');
+        continue;
+      case 'f':
+        out->push_back('\f');
+        continue;
+      default:
+        break;
     }
+    int value = 0, digits = 0;
+    while (digits < 3 && i < text.size() && text[i] >= '0' && text[i] <= '7') {
+      value = value * 8 + (text[i] - '0');
+      ++i, ++digits;
+    }
+    if (digits == 0 || value > 255) return false;
+    --i;
+    out->push_back(static_cast<char>(value));
   }
   return true;
 }

@@ -44,8 +44,9 @@ Result<std::string> read_file(const std::string& path, std::size_t max_bytes) {
     if (n == 0) break;
     if (out.size() + static_cast<std::size_t>(n) > max_bytes) {
       ::close(fd);
-      return Error{"file too large: " + path + " (more than " + std::to_string(max_bytes) + " bytes)",
-                   EFBIG};
+      return Error{
+          "file too large: " + path + " (more than " + std::to_string(max_bytes) + " bytes)",
+          EFBIG};
     }
     out.append(buf, static_cast<std::size_t>(n));
   }

@@ -8,7 +8,8 @@
 
 namespace xenballoon {
 
-// Default cap for files read whole: /proc and sysfs files are small; a larger file is an error, not an OOM.
+// Default cap for files read whole: /proc and sysfs files are small; a larger file is an error, not
+// an OOM.
 inline constexpr std::size_t kMaxReadBytes = 1 << 20;
 
 // Reads a whole file. Errors name the path and the errno text.

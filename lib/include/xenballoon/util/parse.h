@@ -7,7 +7,8 @@
 
 namespace xenballoon {
 
-// Whole-string unsigned decimal; no sign, no spaces, no overflow. Empty or partial input -> nullopt.
+// Whole-string unsigned decimal; no sign, no spaces, no overflow. Empty or partial input ->
+// nullopt.
 std::optional<std::uint64_t> parse_u64(std::string_view text);
 
 // Whole-string signed decimal.

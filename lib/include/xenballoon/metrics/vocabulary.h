@@ -1,0 +1,120 @@
+// The metric vocabulary shared by xenballoond (one guest, about itself) and xenballoon-exporter
+// (every guest, with domid/domain/uuid labels). docs/metrics.md is the written list; a test
+// checks that every family a scrape shows is in it. Thread-safe (constants only).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace xenballoon::metrics {
+
+enum class Type { kGauge, kCounter, kHistogram };
+
+struct Family {
+  std::string_view name;
+  Type type;
+  std::string_view help;
+};
+
+// Guest statistics (agent: its own; exporter: per guest).
+// /proc/meminfo fields: xenballoon_memory_<Field>_bytes, or xenballoon_memory_<Field> for the
+// unitless HugePages_* counts ("Active(anon)" becomes "Active_anon", as node_exporter does).
+std::string meminfo_family(std::string_view field, bool has_kb_unit);
+// /proc/vmstat counters: xenballoon_vmstat_<name>_total.
+std::string vmstat_family(std::string_view counter);
+inline constexpr std::string_view kMeminfoHelp = "Memory information field from /proc/meminfo.";
+inline constexpr std::string_view kVmstatHelp = "Counter from /proc/vmstat.";
+
+inline constexpr Family kUptime{"xenballoon_uptime_seconds", Type::kGauge,
+                                "Guest uptime from /proc/uptime."};
+inline constexpr Family kPsiSomeTotal{
+    "xenballoon_pressure_memory_waiting_seconds_total", Type::kCounter,
+    "Time at least one task was stalled on memory (PSI some total)."};
+inline constexpr Family kPsiFullTotal{
+    "xenballoon_pressure_memory_stalled_seconds_total", Type::kCounter,
+    "Time all non-idle tasks were stalled on memory (PSI full total)."};
+inline constexpr Family kPsiSomeAvg10{
+    "xenballoon_pressure_memory_some_avg10_ratio", Type::kGauge,
+    "Share of the last 10 s at least one task was stalled on memory (PSI some avg10 / 100)."};
+inline constexpr Family kPsiFullAvg10{
+    "xenballoon_pressure_memory_full_avg10_ratio", Type::kGauge,
+    "Share of the last 10 s all non-idle tasks were stalled on memory (PSI full avg10 / 100)."};
+
+// Balloon state and the agent's decisions (agent and exporter).
+inline constexpr Family kBalloonTarget{"xenballoon_balloon_target_bytes", Type::kGauge,
+                                       "Balloon target the agent set (selftarget)."};
+inline constexpr Family kBalloonCurrent{"xenballoon_balloon_current_bytes", Type::kGauge,
+                                        "Memory the guest holds now (balloon current_kb)."};
+inline constexpr Family kBalloonFloor{"xenballoon_balloon_floor_bytes", Type::kGauge,
+                                      "Lowest target the agent will set (minmem floor)."};
+inline constexpr Family kStaticMax{"xenballoon_static_max_bytes", Type::kGauge,
+                                   "Guest maximum memory (xenstore memory/static-max)."};
+inline constexpr Family kDom0Target{"xenballoon_dom0_target_bytes", Type::kGauge,
+                                    "dom0's target for the guest (xenstore memory/target)."};
+inline constexpr Family kSelfballoon{"xenballoon_selfballoon_enabled", Type::kGauge,
+                                     "1 when the guest balloons itself, 0 when it follows dom0."};
+inline constexpr Family kAgentInfo{"xenballoon_agent_info", Type::kGauge,
+                                   "The guest agent's version, policy and mode (value 1)."};
+inline constexpr Family kHeartbeat{"xenballoon_heartbeat_timestamp_seconds", Type::kGauge,
+                                   "Unix time of the agent's last publication."};
+
+// Agent only.
+inline constexpr Family kAdjustments{"xenballoon_adjustments_total", Type::kCounter,
+                                     "Balloon target changes written, by direction."};
+inline constexpr Family kTicksSkipped{"xenballoon_ticks_skipped_total", Type::kCounter,
+                                      "Policy ticks that wrote no target, by reason."};
+inline constexpr Family kShrinkHeld{"xenballoon_shrink_held_total", Type::kCounter,
+                                    "Ticks whose shrink was held back, by reason."};
+inline constexpr Family kMemoryPressure{
+    "xenballoon_memory_pressure", Type::kGauge,
+    "1 while a memory-pressure signal is active, by signal (psi, swapin, majfault)."};
+inline constexpr Family kXenstoreErrors{"xenballoon_xenstore_errors_total", Type::kCounter,
+                                        "Failed xenstore operations, by operation and error."};
+inline constexpr Family kXenstoreConnected{"xenballoon_xenstore_connected", Type::kGauge,
+                                           "1 while connected to xenstore."};
+inline constexpr Family kXenstoreReconnects{"xenballoon_xenstore_reconnects_total", Type::kCounter,
+                                            "Successful xenstore reconnections."};
+inline constexpr Family kBalloonWriteErrors{"xenballoon_balloon_write_errors_total", Type::kCounter,
+                                            "Failed writes of the balloon driver's target."};
+inline constexpr Family kOverrideErrors{
+    "xenballoon_override_errors_total", Type::kCounter,
+    "dom0 override values ignored because they were invalid, by key."};
+inline constexpr Family kTickDuration{"xenballoon_tick_duration_seconds", Type::kHistogram,
+                                      "Time spent in one policy tick."};
+inline constexpr Family kPublishDuration{"xenballoon_publish_duration_seconds", Type::kHistogram,
+                                         "Time spent in one publication to xenstore."};
+inline constexpr Family kPublications{"xenballoon_publications_total", Type::kCounter,
+                                      "Publications to xenstore, by result."};
+inline constexpr Family kDirectedLatency{
+    "xenballoon_directed_latency_seconds", Type::kHistogram,
+    "Time from a memory/target watch event to the balloon target written."};
+inline constexpr Family kEffectiveSetting{
+    "xenballoon_effective_setting", Type::kGauge,
+    "Setting in force after dom0's overrides, by setting (selfballoon, interval_seconds, "
+    "uphysteresis, downhysteresis, minmem_mib)."};
+inline constexpr Family kBuildInfo{"xenballoon_build_info", Type::kGauge,
+                                   "Build information (value 1)."};
+
+// Exporter only.
+inline constexpr Family kLastUpdate{"xenballoon_last_update_timestamp_seconds", Type::kGauge,
+                                    "Unix time the exporter last saw the guest's data change."};
+inline constexpr Family kGuests{"xenballoon_exporter_guests", Type::kGauge,
+                                "Guest domains seen in xenstore."};
+inline constexpr Family kGuestsWithAgent{"xenballoon_exporter_guests_with_agent", Type::kGauge,
+                                         "Guest domains publishing the xenballoond layout."};
+inline constexpr Family kParseErrors{"xenballoon_exporter_parse_errors_total", Type::kCounter,
+                                     "Guest values refused, by reason."};
+inline constexpr Family kCacheUpdates{"xenballoon_exporter_cache_updates_total", Type::kCounter,
+                                      "Values re-read from xenstore after a watch event."};
+inline constexpr Family kExporterReconnects{"xenballoon_exporter_xenstore_reconnects_total",
+                                            Type::kCounter, "Successful xenstore reconnections."};
+inline constexpr Family kExporterConnected{"xenballoon_exporter_xenstore_connected", Type::kGauge,
+                                           "1 while connected to xenstore."};
+inline constexpr Family kScrapeDuration{"xenballoon_exporter_scrape_duration_seconds", Type::kGauge,
+                                        "Time the last scrape took to render."};
+inline constexpr Family kHostMemoryTotal{"xenballoon_host_memory_total_bytes", Type::kGauge,
+                                         "Host memory (xc_physinfo total_pages)."};
+inline constexpr Family kHostMemoryFree{"xenballoon_host_memory_free_bytes", Type::kGauge,
+                                        "Free host memory (xc_physinfo free_pages)."};
+
+}  // namespace xenballoon::metrics

@@ -1,0 +1,394 @@
+#include "xenballoon/policy/policy.h"
+
+#include <algorithm>
+
+#include "xenballoon/policy/floor.h"
+
+namespace xenballoon {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr std::uint64_t kKibPerMib = 1024;
+
+// Steps from `current` towards `goal` by 1/divisor of the gap; a divisor of 0 jumps.
+std::uint64_t step_towards(std::uint64_t current, std::uint64_t goal, std::uint64_t divisor) {
+  if (divisor == 0 || current == goal) return goal;
+  if (current > goal) return current - (current - goal) / divisor;
+  return current + (goal - current) / divisor;
+}
+
+bool within(const std::optional<std::uint64_t>& value, std::uint64_t low, std::uint64_t high) {
+  return value && *value >= low && *value <= high;
+}
+
+// The sizes a selfballooning policy works with, already checked for plausibility.
+struct Levels {
+  std::uint64_t memtotal_kib = 0;
+  std::uint64_t committed_as_kib = 0;
+  // Balloon pages MemTotal never shows (kernel image, memmap, reserved): the balloon target is
+  // MemTotal plus this, so a goal computed from Committed_AS must add it too.
+  std::uint64_t overhead_kib = 0;
+  // The balloon target in force (else current_kb, else MemTotal); direction is measured from it.
+  std::uint64_t level_kib = 0;
+};
+
+Levels levels_from(const PolicyInputs& in) {
+  Levels levels;
+  levels.memtotal_kib = *in.memtotal_kib;
+  levels.committed_as_kib = *in.committed_as_kib;
+  const std::uint64_t balloon_size =
+      in.balloon_current_kib.value_or(in.balloon_target_kib.value_or(levels.memtotal_kib));
+  levels.overhead_kib = balloon_size > levels.memtotal_kib ? balloon_size - levels.memtotal_kib : 0;
+  levels.level_kib =
+      in.balloon_target_kib.value_or(in.balloon_current_kib.value_or(levels.memtotal_kib));
+  return levels;
+}
+
+PressureSignals read_signals(const PolicyInputs& in, const PolicyState& state,
+                             const PressureConfig& config) {
+  PressureSignals signals;
+  if (in.psi_some_avg10) {
+    signals.psi_available = true;
+    signals.psi_high = *in.psi_some_avg10 >= config.psi_some_avg10_threshold;
+  }
+  signals.vmstat_available = in.pswpin.has_value() && in.pgmajfault.has_value();
+  if (signals.vmstat_available) {
+    const auto increase = state.vmstat.increase_over(seconds(config.burst_window_seconds));
+    signals.history_covers_window = increase.covers_window;
+    signals.swapin_pages_in_window = increase.pswpin;
+    signals.majfaults_in_window = increase.pgmajfault;
+    signals.swapin_burst = increase.pswpin >= config.swapin_burst_pages;
+    signals.majfault_burst = increase.pgmajfault >= config.majfault_burst_count;
+  }
+  return signals;
+}
+
+bool cooldown_active(const PolicyState& state, milliseconds now, const PressureConfig& config) {
+  return state.last_pressure &&
+         now - *state.last_pressure < seconds(config.shrink_cooldown_seconds);
+}
+
+std::uint64_t classic_target(const Levels& levels, std::uint64_t floor_in_mib,
+                             const EffectiveSettings& effective, Decision& decision) {
+  decision.goal_kib = std::max(levels.committed_as_kib, floor_in_mib * kKibPerMib);
+  return classic_step_kib(levels.committed_as_kib, levels.memtotal_kib, floor_in_mib,
+                          effective.uphysteresis, effective.downhysteresis);
+}
+
+// drivers/xen/xen-selfballoon.c selfballoon_process(), in pages as there; the driver's own floor
+// is replaced by the common one and totalreserve_pages (invisible from user space) counts as 0.
+std::uint64_t kernel_target(const Levels& levels, const KernelPolicyTuning& tuning,
+                            PolicyState& state, Decision& decision) {
+  constexpr std::uint64_t kKibPerPage = 4;
+  if (!state.kernel_reserved_kib) {
+    const std::uint64_t reserved_mib =
+        tuning.reserved_mib != 0 ? std::min(tuning.reserved_mib, kMaxSizeMib)
+                                 : ((levels.memtotal_kib / kKibPerPage) / 10) >> 8;  // PAGES2MB
+    state.kernel_reserved_kib = reserved_mib * kKibPerMib;
+  }
+  const std::uint64_t current_pages = levels.memtotal_kib / kKibPerPage;
+  const std::uint64_t goal_pages =
+      levels.committed_as_kib / kKibPerPage + *state.kernel_reserved_kib / kKibPerPage;
+  const std::uint64_t overhead_pages = levels.overhead_kib / kKibPerPage;
+  std::uint64_t target_pages = current_pages;
+  if (current_pages > goal_pages) {
+    target_pages = step_towards(current_pages, goal_pages, tuning.downhysteresis);
+  } else if (current_pages < goal_pages) {
+    target_pages = step_towards(current_pages, goal_pages, tuning.uphysteresis);
+  }
+  decision.goal_kib = (goal_pages + overhead_pages) * kKibPerPage;
+  return (target_pages + overhead_pages) * kKibPerPage;
+}
+
+std::uint64_t pressure_target(const Levels& levels, std::uint64_t floor_kib,
+                              const PressureConfig& config, const EffectiveSettings& effective,
+                              const PolicyState& state, milliseconds now, Decision& decision) {
+  const PressureSignals& signals = decision.signals;
+  const std::uint64_t level = levels.level_kib;
+  const std::uint64_t reserve = std::min(config.reserve_mib, kMaxSizeMib) * kKibPerMib;
+  const std::uint64_t goal =
+      std::max(levels.committed_as_kib + reserve + levels.overhead_kib, floor_kib);
+  decision.goal_kib = goal;
+
+  if (signals.pressure()) {
+    const std::uint64_t headroom = std::min(config.growth_headroom_mib, kMaxSizeMib) * kKibPerMib;
+    // PSI avg10 lingers for tens of seconds after one stall, so only fresh vmstat bursts may add
+    // headroom on top of the current size, and at most once per burst window.
+    const bool burst = signals.swapin_burst || signals.majfault_burst;
+    const bool may_escalate =
+        burst && (!state.last_pressure_growth ||
+                  now - *state.last_pressure_growth >= seconds(config.burst_window_seconds));
+    if (goal < level) decision.hold = ShrinkHold::kPressure;
+    return std::max(goal + headroom, may_escalate ? level + headroom : level);
+  }
+  if (goal > level) return step_towards(level, goal, effective.uphysteresis);
+  if (goal == level) return level;
+
+  if (!signals.vmstat_available) {
+    decision.hold = ShrinkHold::kSignalsUnavailable;
+  } else if (!signals.history_covers_window) {
+    decision.hold = ShrinkHold::kHistoryTooShort;
+  } else if (cooldown_active(state, now, config)) {
+    decision.hold = ShrinkHold::kCooldown;
+  }
+  if (decision.hold != ShrinkHold::kNone) return level;
+  return step_towards(level, goal, effective.downhysteresis);
+}
+
+Decision skip(Decision decision, SkipReason reason, std::string detail) {
+  decision.target_kib.reset();
+  decision.direction = Direction::kNone;
+  decision.skip_reason = reason;
+  decision.skip_detail = std::move(detail);
+  return decision;
+}
+
+std::string kib_text(std::uint64_t kib) {
+  return std::to_string(kib) + " KiB";
+}
+
+Direction direction_from(std::optional<std::uint64_t> reference, std::uint64_t target) {
+  if (!reference || *reference == target) return Direction::kNone;
+  return target > *reference ? Direction::kUp : Direction::kDown;
+}
+
+}  // namespace
+
+PolicySettings policy_settings(const AgentConfig& config) {
+  PolicySettings settings;
+  settings.kind = config.policy;
+  settings.selfballoon = config.selfballoon;
+  settings.minmem_mib = config.minmem_mib;
+  settings.uphysteresis = config.uphysteresis;
+  settings.downhysteresis = config.downhysteresis;
+  settings.pressure = config.pressure;
+  return settings;
+}
+
+EffectiveSettings apply_overrides(const PolicySettings& settings, const Dom0Overrides& overrides) {
+  EffectiveSettings effective;
+  effective.selfballoon = settings.selfballoon;
+  effective.uphysteresis = settings.uphysteresis;
+  effective.downhysteresis = settings.downhysteresis;
+  effective.minmem_mib = std::min(settings.minmem_mib, kMaxSizeMib);
+
+  auto take = [&](const std::optional<std::uint64_t>& value, std::uint64_t& field, bool valid) {
+    if (!value) return;
+    if (valid) {
+      field = *value;
+    } else {
+      effective.override_rejected = true;
+    }
+  };
+  if (overrides.selfballoon) {
+    if (*overrides.selfballoon <= 1) {
+      effective.selfballoon = *overrides.selfballoon == 1;
+    } else {
+      effective.override_rejected = true;
+    }
+  }
+  take(overrides.uphysteresis, effective.uphysteresis,
+       within(overrides.uphysteresis, 0, kMaxHysteresis));
+  take(overrides.downhysteresis, effective.downhysteresis,
+       within(overrides.downhysteresis, 0, kMaxHysteresis));
+  take(overrides.minmem_mib, effective.minmem_mib,
+       overrides.minmem_mib == 0u || within(overrides.minmem_mib, kMinMinmemMib, kMaxSizeMib));
+  if (overrides.interval_seconds && !within(overrides.interval_seconds, 1, kMaxIntervalSeconds)) {
+    effective.override_rejected = true;
+  }
+  return effective;
+}
+
+std::uint64_t effective_interval_seconds(std::uint64_t configured, const Dom0Overrides& overrides) {
+  if (within(overrides.interval_seconds, 1, kMaxIntervalSeconds)) {
+    return *overrides.interval_seconds;
+  }
+  return configured;
+}
+
+std::uint64_t classic_step_kib(std::uint64_t committed_as_kib, std::uint64_t memtotal_kib,
+                               std::uint64_t floor_mib, std::uint64_t uphysteresis,
+                               std::uint64_t downhysteresis) {
+  // Bytes, like the script: the step divides a byte difference, so the result need not be a
+  // whole KiB; the truncation to KiB (and the kernel's to pages) comes last.
+  const std::uint64_t min_bytes = floor_mib * 1024 * 1024;
+  std::uint64_t target_bytes = committed_as_kib * 1024;
+  if (target_bytes < min_bytes) target_bytes = min_bytes;
+  const std::uint64_t current_bytes = memtotal_kib * 1024;
+  if (current_bytes > target_bytes) {
+    if (downhysteresis != 0) {
+      target_bytes = current_bytes - (current_bytes - target_bytes) / downhysteresis;
+    }
+  } else if (current_bytes < target_bytes) {
+    // The script divided unguarded; bash fails a division by 0 and leaves the target unstepped.
+    if (uphysteresis != 0) {
+      target_bytes = current_bytes + (target_bytes - current_bytes) / uphysteresis;
+    }
+  }
+  return target_bytes / 1024;
+}
+
+Decision decide(const PolicyInputs& in, PolicyState& state, const PolicySettings& settings) {
+  Decision decision;
+  decision.effective = apply_overrides(settings, in.overrides);
+  const EffectiveSettings& effective = decision.effective;
+
+  if (state.last_tick && in.now < *state.last_tick) {
+    // A monotonic clock never does this; start over rather than trust negative durations.
+    const std::optional<std::uint64_t> kernel_reserved_kib = state.kernel_reserved_kib;
+    state = PolicyState{};
+    state.kernel_reserved_kib = kernel_reserved_kib;
+  }
+  state.last_tick = in.now;
+  if (in.pswpin && in.pgmajfault) state.vmstat.record(in.now, *in.pswpin, *in.pgmajfault);
+  decision.signals = read_signals(in, state, settings.pressure);
+  if (decision.signals.pressure()) state.last_pressure = in.now;
+
+  if (!in.static_max_kib || *in.static_max_kib == 0) {
+    return skip(std::move(decision), SkipReason::kMissingStaticMax,
+                "memory/static-max is missing or 0");
+  }
+  const std::uint64_t static_max = *in.static_max_kib;
+  if (static_max > kMaxPlausibleStaticMaxKib) {
+    return skip(std::move(decision), SkipReason::kImplausibleInput,
+                "memory/static-max " + kib_text(static_max) + " is beyond 1 PiB");
+  }
+  if (!in.dom0_target_kib || *in.dom0_target_kib == 0) {
+    return skip(std::move(decision), SkipReason::kMissingDom0Target,
+                "memory/target is missing or 0");
+  }
+  const std::uint64_t committed_limit = static_max * kMaxCommittedPerStaticMax;
+  const std::uint64_t memtotal_limit = static_max * kMaxMemTotalPerStaticMax;
+  if (*in.dom0_target_kib > committed_limit) {
+    return skip(std::move(decision), SkipReason::kImplausibleInput,
+                "memory/target " + kib_text(*in.dom0_target_kib) + " is over " +
+                    std::to_string(kMaxCommittedPerStaticMax) + " times static-max");
+  }
+  for (const auto& [value, name] : {std::pair{in.balloon_target_kib, "balloon target_kb"},
+                                    std::pair{in.balloon_current_kib, "balloon current_kb"}}) {
+    if (value && *value > memtotal_limit) {
+      return skip(std::move(decision), SkipReason::kImplausibleInput,
+                  std::string(name) + " " + kib_text(*value) + " is over " +
+                      std::to_string(kMaxMemTotalPerStaticMax) + " times static-max");
+    }
+  }
+
+  decision.ceiling_kib = std::min(*in.dom0_target_kib, static_max);
+  decision.floor_kib = floor_mib(effective.minmem_mib, static_max) * kKibPerMib;
+  const std::optional<std::uint64_t> reference =
+      in.balloon_target_kib ? in.balloon_target_kib
+                            : (in.balloon_current_kib ? in.balloon_current_kib : in.memtotal_kib);
+
+  std::uint64_t unclamped = 0;
+  if (!effective.selfballoon || settings.kind == PolicyKind::kNone) {
+    decision.directed = !effective.selfballoon;
+    decision.goal_kib = decision.ceiling_kib;
+    unclamped = decision.ceiling_kib;
+  } else {
+    if (!in.memtotal_kib || *in.memtotal_kib == 0) {
+      return skip(std::move(decision), SkipReason::kMissingMemTotal, "MemTotal is missing or 0");
+    }
+    if (*in.memtotal_kib > memtotal_limit) {
+      return skip(std::move(decision), SkipReason::kImplausibleInput,
+                  "MemTotal " + kib_text(*in.memtotal_kib) + " is over " +
+                      std::to_string(kMaxMemTotalPerStaticMax) + " times static-max");
+    }
+    if (!in.committed_as_kib) {
+      return skip(std::move(decision), SkipReason::kMissingCommittedAs, "Committed_AS is missing");
+    }
+    if (*in.committed_as_kib > committed_limit) {
+      return skip(std::move(decision), SkipReason::kImplausibleInput,
+                  "Committed_AS " + kib_text(*in.committed_as_kib) + " is over " +
+                      std::to_string(kMaxCommittedPerStaticMax) + " times static-max");
+    }
+    const Levels levels = levels_from(in);
+    switch (settings.kind) {
+      case PolicyKind::kClassic:
+        unclamped = classic_target(levels, floor_mib(effective.minmem_mib, static_max), effective,
+                                   decision);
+        break;
+      case PolicyKind::kKernel:
+        unclamped = kernel_target(levels, settings.kernel, state, decision);
+        break;
+      case PolicyKind::kPressure:
+        unclamped = pressure_target(levels, decision.floor_kib, settings.pressure, effective, state,
+                                    in.now, decision);
+        break;
+      case PolicyKind::kNone:  // handled with directed mode above
+        unclamped = decision.ceiling_kib;
+        break;
+    }
+  }
+
+  // The floor first, then the ceiling: when dom0's target is below the floor, dom0 wins.
+  const std::uint64_t target =
+      std::min(std::max(unclamped, decision.floor_kib), decision.ceiling_kib);
+  decision.target_kib = target;
+  decision.direction = direction_from(reference, target);
+  if (settings.kind == PolicyKind::kPressure && decision.signals.pressure() && reference &&
+      target > *reference) {
+    state.last_pressure_growth = in.now;
+  }
+  return decision;
+}
+
+std::string_view to_string(Direction direction) {
+  switch (direction) {
+    case Direction::kNone:
+      return "none";
+    case Direction::kUp:
+      return "up";
+    case Direction::kDown:
+      return "down";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(SkipReason reason) {
+  switch (reason) {
+    case SkipReason::kNone:
+      return "none";
+    case SkipReason::kMissingStaticMax:
+      return "missing-static-max";
+    case SkipReason::kMissingDom0Target:
+      return "missing-dom0-target";
+    case SkipReason::kMissingMemTotal:
+      return "missing-memtotal";
+    case SkipReason::kMissingCommittedAs:
+      return "missing-committed-as";
+    case SkipReason::kImplausibleInput:
+      return "implausible-input";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(ShrinkHold hold) {
+  switch (hold) {
+    case ShrinkHold::kNone:
+      return "none";
+    case ShrinkHold::kPressure:
+      return "pressure";
+    case ShrinkHold::kCooldown:
+      return "cooldown";
+    case ShrinkHold::kSignalsUnavailable:
+      return "signals-unavailable";
+    case ShrinkHold::kHistoryTooShort:
+      return "history-too-short";
+  }
+  return "unknown";
+}
+
+std::string describe(const Decision& decision) {
+  if (decision.skipped()) return "skip, because " + decision.skip_detail;
+  std::string text = "target " + kib_text(*decision.target_kib) + " (" +
+                     std::string(to_string(decision.direction)) + ")";
+  if (decision.directed) text += ", directed by dom0";
+  if (decision.hold != ShrinkHold::kNone) {
+    text += ", shrink held: " + std::string(to_string(decision.hold));
+  }
+  return text;
+}
+
+}  // namespace xenballoon

@@ -1,0 +1,332 @@
+// The real xenballoond against xenstored-lite, with fixture /proc and /sys trees a test changes.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "guest_env.h"
+#include "http_get.h"
+
+using namespace xenballoon::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Real-capture guest: static-max 512 MiB -> floor 104 + 131072/2048 = 168 MiB = 172032 KiB.
+constexpr std::uint64_t kFloorKib = 172032;
+// What the balloon holds beyond MemTotal (kernel, memmap): current_kb 262144 - MemTotal 204924.
+// The pressure policy adds it to Committed_AS + reserve so that the guest gets usable memory.
+constexpr std::uint64_t kOverheadKib = 262144 - 204924;
+constexpr std::uint64_t kDom0TargetKib = 262144;
+
+const char* kFastPressure = R"(policy: pressure
+interval_seconds: 1
+publish_interval_seconds: 1
+downhysteresis: 1
+pressure:
+  reserve_mib: 16
+  burst_window_seconds: 1
+  shrink_cooldown_seconds: 2
+)";
+
+std::string read_value(GuestEnv& env, const std::string& relative) {
+  std::string value;
+  env.dom0().read(env.home() + "/" + relative, &value);
+  return value;
+}
+
+}  // namespace
+
+TEST_CASE("selfballooning shrinks to the floor and grows back when the need rises") {
+  GuestEnv env(kFastPressure);
+  env.start_agent();
+  REQUIRE(env.agent().running());
+  // Committed_AS is 5 MiB in the capture: the goal falls to the floor.
+  CHECK(GuestEnv::wait_until([&] { return env.target_kb() == kFloorKib; }, 8s));
+
+  // The need rises to 150 MiB: goal 150 + 16 MiB reserve + overhead, below dom0's target.
+  env.set_meminfo_field("Committed_AS", 150 * 1024);
+  CHECK(GuestEnv::wait_until([&] { return env.target_kb() == 166 * 1024 + kOverheadKib; }, 5s));
+
+  // More than dom0 allows: capped at memory/target, never above.
+  env.set_meminfo_field("Committed_AS", 900 * 1024);
+  CHECK(GuestEnv::wait_until([&] { return env.target_kb() == kDom0TargetKib; }, 5s));
+  std::this_thread::sleep_for(1500ms);
+  CHECK(env.target_kb() == kDom0TargetKib);
+  CHECK(env.metric("xenballoon_adjustments_total{direction=\"down\"}").value_or(0) >= 1);
+  CHECK(env.metric("xenballoon_adjustments_total{direction=\"up\"}").value_or(0) >= 1);
+}
+
+TEST_CASE("the classic policy reproduces the 2008 arithmetic on a live guest") {
+  GuestEnv env("policy: classic\ninterval_seconds: 1\ndownhysteresis: 0\n");
+  env.start_agent();
+  // max(Committed_AS, floor) = floor; downhysteresis 0 jumps there.
+  CHECK(GuestEnv::wait_until([&] { return env.target_kb() == kFloorKib; }, 5s));
+}
+
+TEST_CASE("garbage in /proc/meminfo writes no target and counts the skip") {
+  GuestEnv env(kFastPressure);
+  { std::ofstream(env.procfs() + "/meminfo") << "MemTotal: lots kB\nCommitted_AS: 5136 kB\n"; }
+  env.start_agent();
+  std::this_thread::sleep_for(2500ms);
+  CHECK(env.target_kb() == kDom0TargetKib);  // untouched
+  auto scrape = env.scrape();
+  CHECK(scrape.find("xenballoon_ticks_skipped_total{reason=\"missing-memtotal\"}") !=
+        std::string::npos);
+  CHECK(env.agent_log().find("/meminfo:1") != std::string::npos);  // names file and line
+}
+
+TEST_CASE("the agent publishes the data/xenballoon layout, readable by dom0") {
+  GuestEnv env(kFastPressure);
+  env.start_agent();
+  REQUIRE(GuestEnv::wait_until(
+      [&] { return read_value(env, "data/xenballoon/target-kb") == std::to_string(kFloorKib); },
+      8s));
+  CHECK(read_value(env, "data/xenballoon/layout") == "1");
+  CHECK(read_value(env, "data/xenballoon/mode") == "selfballoon");
+  CHECK(read_value(env, "data/xenballoon/policy") == "pressure");
+  CHECK(read_value(env, "data/xenballoon/floor-kb") == std::to_string(kFloorKib));
+  CHECK(read_value(env, "data/xenballoon/meminfo").find("MemTotal 204924\n") != std::string::npos);
+  CHECK(read_value(env, "data/xenballoon/meminfo").find("Committed_AS 5136\n") !=
+        std::string::npos);
+  CHECK(read_value(env, "data/xenballoon/vmstat").find("pswpin 0\n") != std::string::npos);
+  CHECK(read_value(env, "data/xenballoon/uptime") == "7.30 2.52");
+  CHECK(read_value(env, "data/xenballoon/pressure").rfind("some avg10=0.00", 0) == 0);
+  auto heartbeat = std::stoll(read_value(env, "data/xenballoon/heartbeat"));
+  CHECK(std::abs(heartbeat - std::time(nullptr)) < 5);
+  // Every value the agent wrote stays below the 2048-byte record quota.
+  std::vector<std::string> keys;
+  REQUIRE(env.dom0().list(env.home() + "/data/xenballoon", &keys) == 0);
+  CHECK(keys.size() >= 12);
+  for (const auto& k : keys) CHECK(read_value(env, "data/xenballoon/" + k).size() < 2000);
+}
+
+TEST_CASE("directed ballooning follows memory/target within 100 ms, both ways") {
+  GuestEnv env("selfballoon: false\ninterval_seconds: 10\n");
+  env.start_agent();
+  CHECK(GuestEnv::wait_until([&] { return env.target_kb() == kDom0TargetKib; }, 3s));
+  for (std::uint64_t target : {196608u, 450000u, 240000u}) {
+    auto start = std::chrono::steady_clock::now();
+    REQUIRE(env.dom0().write(env.home() + "/memory/target", std::to_string(target)) == 0);
+    bool followed = GuestEnv::wait_until([&] { return env.target_kb() == target; }, 1s);
+    auto took = std::chrono::steady_clock::now() - start;
+    CHECK(followed);
+    CHECK(took < 100ms);
+  }
+  CHECK(env.metric("xenballoon_directed_latency_seconds_count").value_or(0) >= 3);
+  CHECK(env.metric("xenballoon_selfballoon_enabled") == 0);
+}
+
+TEST_CASE("while selfballooning, dom0's target is the ceiling in both directions") {
+  GuestEnv env(kFastPressure);
+  env.set_meminfo_field("Committed_AS", 400 * 1024);  // needs more than dom0 gives
+  env.start_agent();
+  CHECK(GuestEnv::wait_until([&] { return env.target_kb() == kDom0TargetKib; }, 5s));
+  // dom0 lowers the target: the ceiling comes down with it.
+  REQUIRE(env.dom0().write(env.home() + "/memory/target", "220000") == 0);
+  CHECK(GuestEnv::wait_until([&] { return env.target_kb() == 220000u; }, 1s));
+  // dom0 raises it: the guest takes memory back, up to its need (416 MiB + overhead).
+  REQUIRE(env.dom0().write(env.home() + "/memory/target", "500000") == 0);
+  CHECK(GuestEnv::wait_until([&] { return env.target_kb() == 416u * 1024 + kOverheadKib; }, 2s));
+}
+
+TEST_CASE("dom0 overrides under memory/ apply live and are visible on /metrics") {
+  GuestEnv env(kFastPressure);
+  env.start_agent();
+  REQUIRE(GuestEnv::wait_until([&] { return env.target_kb() == kFloorKib; }, 8s));
+  auto set = [&](const std::string& key, const std::string& value) {
+    REQUIRE(env.dom0().write(env.home() + "/memory/" + key, value) == 0);
+  };
+
+  set("selfballoon", "0");  // follow dom0
+  CHECK(GuestEnv::wait_until([&] { return env.target_kb() == kDom0TargetKib; }, 3s));
+  CHECK(GuestEnv::wait_until(
+      [&] { return env.metric("xenballoon_effective_setting{setting=\"selfballoon\"}") == 0; },
+      3s));
+  set("selfballoon", "1");
+  set("minmem", "200");  // a higher floor
+  CHECK(GuestEnv::wait_until([&] { return env.target_kb() == 200u * 1024; }, 5s));
+  set("interval", "2");
+  set("uphysteresis", "4");
+  set("downhysteresis", "8");
+  CHECK(GuestEnv::wait_until(
+      [&] {
+        return env.metric("xenballoon_effective_setting{setting=\"interval_seconds\"}") == 2 &&
+               env.metric("xenballoon_effective_setting{setting=\"uphysteresis\"}") == 4 &&
+               env.metric("xenballoon_effective_setting{setting=\"downhysteresis\"}") == 8 &&
+               env.metric("xenballoon_effective_setting{setting=\"minmem_mib\"}") == 200;
+      },
+      5s));
+  set("interval", "banana");
+  set("selfballoon", "7");
+  CHECK(GuestEnv::wait_until(
+      [&] {
+        return env.metric("xenballoon_override_errors_total{key=\"interval\"}") == 1 &&
+               env.metric("xenballoon_override_errors_total{key=\"selfballoon\"}") == 1;
+      },
+      3s));
+  CHECK(env.agent_log().find("ignoring dom0 override memory/interval") != std::string::npos);
+  // The rejected interval falls back to the configured one; the agent carries on.
+  CHECK(GuestEnv::wait_until(
+      [&] { return env.metric("xenballoon_effective_setting{setting=\"interval_seconds\"}") == 1; },
+      4s));
+  CHECK(env.agent().running());
+}
+
+TEST_CASE("a second instance refuses to start and names the running one") {
+  GuestEnv env(kFastPressure);
+  env.start_agent();
+  REQUIRE(env.agent().running());
+  auto second =
+      run_command({xenballoond_binary(), "--config", env.config_path(), "--pidfile", env.pidfile(),
+                   "--path.procfs", env.procfs(), "--path.sysfs", env.sysfs(),
+                   "--web.listen-address", "127.0.0.1:" + std::to_string(free_port())},
+                  env.xenstored().env_for(GuestEnv::kDomid), 5s);
+  CHECK(second.exit_code == 1);
+  INFO("stderr: " << second.err);
+  CHECK(second.err.find("already running: PID " + std::to_string(env.agent().pid())) !=
+        std::string::npos);
+  CHECK(env.agent().running());
+}
+
+TEST_CASE("SIGTERM restores dom0's target and exits within a second") {
+  GuestEnv env(kFastPressure);
+  env.start_agent();
+  REQUIRE(GuestEnv::wait_until([&] { return env.target_kb() == kFloorKib; }, 8s));
+  auto start = std::chrono::steady_clock::now();
+  int status = env.agent().stop(SIGTERM, 2s);
+  CHECK(std::chrono::steady_clock::now() - start < 1s);
+  REQUIRE(status >= 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(env.target_kb() == kDom0TargetKib);
+  CHECK_FALSE(std::filesystem::exists(env.pidfile()));
+}
+
+TEST_CASE("on_exit: leave keeps the balloon where it is") {
+  GuestEnv env(std::string(kFastPressure) + "on_exit: leave\n");
+  env.start_agent();
+  REQUIRE(GuestEnv::wait_until([&] { return env.target_kb() == kFloorKib; }, 8s));
+  env.agent().stop(SIGTERM, 2s);
+  CHECK(env.target_kb() == kFloorKib);
+}
+
+TEST_CASE("the agent survives xenstored being killed and restarted") {
+  GuestEnv env("selfballoon: false\ninterval_seconds: 1\npublish_interval_seconds: 1\n");
+  env.start_agent();
+  REQUIRE(
+      GuestEnv::wait_until([&] { return read_value(env, "data/xenballoon/layout") == "1"; }, 5s));
+
+  // Keep the tree, kill the daemon hard, bring it back with the same tree, introduce the guest.
+  TempDir tmp;
+  std::string dump = tmp.path() + "/tree.txt";
+  {
+    auto r = run_command({"xenstore-ls", "-fp", "/"}, env.xenstored().env_for(0));
+    REQUIRE(r.exit_code == 0);
+    std::ofstream(dump) << r.out;
+  }
+  env.xenstored().process().stop(SIGKILL);
+  std::this_thread::sleep_for(1500ms);  // the agent notices and backs off
+  REQUIRE(env.agent().running());
+  env.xenstored().restart(std::vector<std::string>{"--load", dump});
+  XsHandle dom0(env.xenstored().socket());
+  REQUIRE(xs_introduce_domain(dom0.get(), GuestEnv::kDomid, 1, 1));
+
+  // It reconnects, re-registers its watch and follows dom0 again.
+  CHECK(GuestEnv::wait_until(
+      [&] { return env.metric("xenballoon_xenstore_reconnects_total").value_or(0) >= 1; }, 10s));
+  REQUIRE(dom0.write(env.home() + "/memory/target", "200000") == 0);
+  CHECK(GuestEnv::wait_until([&] { return env.target_kb() == 200000u; }, 2s));
+  std::string heartbeat;
+  CHECK(GuestEnv::wait_until(
+      [&] {
+        return dom0.read(env.home() + "/data/xenballoon/heartbeat", &heartbeat) == 0 &&
+               std::abs(std::stoll(heartbeat) - std::time(nullptr)) < 3;
+      },
+      5s));
+}
+
+TEST_CASE("/metrics, /healthz and the landing page; bad requests get clean answers") {
+  GuestEnv env(kFastPressure);
+  env.start_agent();
+  auto metrics = http_get(env.port(), "/metrics");
+  CHECK(metrics.status == 200);
+  CHECK(metrics.headers.find("text/plain; version=0.0.4") != std::string::npos);
+  CHECK(metrics.body.find("xenballoon_memory_MemTotal_bytes 209842176") != std::string::npos);
+  CHECK(metrics.body.find("xenballoon_memory_Active_anon_bytes") != std::string::npos);
+  CHECK(metrics.body.find("xenballoon_vmstat_pgmajfault_total") != std::string::npos);
+  CHECK(metrics.body.find("xenballoon_static_max_bytes 536870912") != std::string::npos);
+  CHECK(metrics.body.find("xenballoon_build_info{version=") != std::string::npos);
+  CHECK(http_get(env.port(), "/healthz").status == 200);
+  CHECK(http_get(env.port(), "/").body.find("/metrics") != std::string::npos);
+  CHECK(http_get(env.port(), "/nope").status == 404);
+  CHECK(http_get(env.port(), "/metrics", "POST").status == 405);
+  CHECK(http_get(env.port(), "/metrics", "HEAD").body.empty());
+}
+
+TEST_CASE("SIGHUP reloads a valid configuration and refuses an invalid one") {
+  GuestEnv env(kFastPressure);
+  env.start_agent();
+  REQUIRE(GuestEnv::wait_until([&] { return env.target_kb() == kFloorKib; }, 8s));
+  std::ofstream(env.config_path()) << kFastPressure << "minmem_mib: 190\n";
+  ::kill(env.agent().pid(), SIGHUP);
+  if (!GuestEnv::wait_until([&] { return env.target_kb() == 190u * 1024; }, 5s)) {
+    FAIL_CHECK("no reload; agent log:\n" << env.agent_log());
+  }
+  std::ofstream(env.config_path()) << "interval_seconds: -3\nbogus_key: 1\n";
+  ::kill(env.agent().pid(), SIGHUP);
+  CHECK(GuestEnv::wait_until(
+      [&] {
+        return env.agent_log().find("keeping the running configuration") != std::string::npos;
+      },
+      3s));
+  CHECK(env.agent_log().find("bogus_key") != std::string::npos);
+  std::this_thread::sleep_for(1500ms);
+  CHECK(env.target_kb() == 190u * 1024);
+  CHECK(env.agent().running());
+}
+
+TEST_CASE("check-config names the key and the line; once explains the decision") {
+  TempDir tmp;
+  std::string bad = tmp.path() + "/bad.yaml";
+  std::ofstream(bad) << "policy: pressure\ninterval_seconds: soon\n";
+  auto r = run_command({xenballoond_binary(), "--config", bad, "--check-config"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("bad.yaml:2") != std::string::npos);
+  CHECK(r.err.find("interval_seconds") != std::string::npos);
+
+  GuestEnv env(kFastPressure);
+  auto once = run_command({xenballoond_binary(), "--config", env.config_path(), "--once",
+                           "--dry-run", "--path.procfs", env.procfs(), "--path.sysfs", env.sysfs()},
+                          env.xenstored().env_for(GuestEnv::kDomid));
+  CHECK(once.exit_code == 0);
+  CHECK(once.out.find("Committed_AS: 5136 KiB") != std::string::npos);
+  CHECK(once.out.find("memory/static-max: 524288 KiB") != std::string::npos);
+  CHECK(once.out.find("decision: ") != std::string::npos);
+  CHECK(once.out.find("action: none (dry run)") != std::string::npos);
+  CHECK(env.target_kb() == kDom0TargetKib);
+}
+
+TEST_CASE("--dry-run on a machine without Xen serves metrics and says once why") {
+  TempDir tmp;
+  std::uint16_t port = free_port();
+  ChildProcess agent({xenballoond_binary(), "--dry-run", "--pidfile", "", "--config", "/dev/null",
+                      "--web.listen-address", "127.0.0.1:" + std::to_string(port)},
+                     {{"XENSTORED_PATH", tmp.path() + "/no-such-socket"}}, tmp.path() + "/log",
+                     tmp.path() + "/log");
+  REQUIRE(GuestEnv::wait_until([&] { return http_get(port, "/metrics").status == 200; }, 5s));
+  std::this_thread::sleep_for(2500ms);
+  auto body = http_get(port, "/metrics").body;
+  CHECK(body.find("xenballoon_memory_MemTotal_bytes") != std::string::npos);
+  std::ifstream in(tmp.path() + "/log");
+  std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto first = log.find("cannot balloon");
+  CHECK(first != std::string::npos);
+  CHECK(log.find("cannot balloon", first + 1) == std::string::npos);  // once
+}
