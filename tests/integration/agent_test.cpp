@@ -258,8 +258,8 @@ TEST_CASE("/metrics, /healthz and the landing page; bad requests get clean answe
   auto metrics = http_get(env.port(), "/metrics");
   CHECK(metrics.status == 200);
   CHECK(metrics.headers.find("text/plain; version=0.0.4") != std::string::npos);
-  CHECK(metrics.body.find("xenballoon_memory_MemTotal_bytes 209842176") != std::string::npos);
-  CHECK(metrics.body.find("xenballoon_memory_Active_anon_bytes") != std::string::npos);
+  CHECK(metrics.body.find("xenballoon_memory_mem_total_bytes 209842176") != std::string::npos);
+  CHECK(metrics.body.find("xenballoon_memory_active_anon_bytes") != std::string::npos);
   CHECK(metrics.body.find("xenballoon_vmstat_pgmajfault_total") != std::string::npos);
   CHECK(metrics.body.find("xenballoon_static_max_bytes 536870912") != std::string::npos);
   CHECK(metrics.body.find("xenballoon_build_info{version=") != std::string::npos);
@@ -323,7 +323,7 @@ TEST_CASE("--dry-run on a machine without Xen serves metrics and says once why")
   REQUIRE(GuestEnv::wait_until([&] { return http_get(port, "/metrics").status == 200; }, 5s));
   std::this_thread::sleep_for(2500ms);
   auto body = http_get(port, "/metrics").body;
-  CHECK(body.find("xenballoon_memory_MemTotal_bytes") != std::string::npos);
+  CHECK(body.find("xenballoon_memory_mem_total_bytes") != std::string::npos);
   std::ifstream in(tmp.path() + "/log");
   std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto first = log.find("cannot balloon");

@@ -17,10 +17,12 @@ struct Family {
 };
 
 // Guest statistics (agent: its own; exporter: per guest).
-// /proc/meminfo fields: xenballoon_memory_<Field>_bytes, or xenballoon_memory_<Field> for the
-// unitless HugePages_* counts ("Active(anon)" becomes "Active_anon", as node_exporter does).
+// /proc/meminfo fields: xenballoon_memory_<field>_bytes, or xenballoon_memory_<field> for the
+// unitless HugePages_* counts, with the /proc name in snake_case ("MemTotal" -> "mem_total",
+// "Active(anon)" -> "active_anon", "Committed_AS" -> "committed_as").
 std::string meminfo_family(std::string_view field, bool has_kb_unit);
 // /proc/vmstat counters: xenballoon_vmstat_<name>_total.
+std::string snake_case(std::string_view proc_name);
 std::string vmstat_family(std::string_view counter);
 inline constexpr std::string_view kMeminfoHelp = "Memory information field from /proc/meminfo.";
 inline constexpr std::string_view kVmstatHelp = "Counter from /proc/vmstat.";
