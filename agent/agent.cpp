@@ -336,7 +336,7 @@ void Agent::tick(const char* cause) {
   pending_target_event_.reset();
   Readings r = read_inputs();
   Decision d = decide(policy_inputs(r), policy_state_, settings_);
-  log::debug(std::string("tick (") + cause + "): " + describe(d));
+  if (log::enabled(log::Level::kDebug)) log::debug(std::string("tick (") + cause + "): " + describe(d));
   apply(d, r, started, target_event);
   {
     std::lock_guard lock(snapshot_mutex_);
