@@ -115,6 +115,12 @@ Agent::~Agent() {
 
 void Agent::set_settings(const AgentConfig& config) {
   settings_ = policy_settings(config);
+  vmstat_keep_ = config.vmstat_fields;
+  for (const char* name : {"pswpin", "pgmajfault"}) {
+    if (std::find(vmstat_keep_.begin(), vmstat_keep_.end(), name) == vmstat_keep_.end()) {
+      vmstat_keep_.emplace_back(name);
+    }
+  }
   log::set_level(to_log_level(config.log_level));
 }
 
@@ -233,7 +239,7 @@ Agent::Readings Agent::read_inputs() {
   } else {
     log::warning(m.error().message);
   }
-  if (auto v = procfs_.vmstat()) {
+  if (auto v = procfs_.vmstat(&vmstat_keep_)) {
     r.vmstat = std::move(*v);
   } else {
     log::warning(v.error().message);

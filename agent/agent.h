@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "xenballoon/balloon/driver.h"
 #include "xenballoon/config/agent_config.h"
@@ -92,6 +93,7 @@ class Agent {
   ProcfsReader procfs_;
   BalloonDriver balloon_;
   PolicySettings settings_;
+  std::vector<std::string> vmstat_keep_;  // the published selection plus what the policy reads
   PolicyState policy_state_;
   std::unique_ptr<AgentMetrics> metrics_;
   std::unique_ptr<http::Server> server_;

@@ -28,8 +28,11 @@ Result<Meminfo> ProcfsReader::meminfo() const {
   return read_and_parse(path_of("meminfo"), &parse_meminfo);
 }
 
-Result<Vmstat> ProcfsReader::vmstat() const {
-  return read_and_parse(path_of("vmstat"), &parse_vmstat);
+Result<Vmstat> ProcfsReader::vmstat(const std::vector<std::string>* keep) const {
+  std::string path = path_of("vmstat");
+  Result<std::string> text = read_file(path);
+  if (!text) return text.error();
+  return parse_vmstat(*text, path, keep);
 }
 
 Result<Uptime> ProcfsReader::uptime() const {

@@ -21,7 +21,8 @@ class ProcfsReader {
   const std::string& root() const { return root_; }
 
   Result<Meminfo> meminfo() const;
-  Result<Vmstat> vmstat() const;
+  // With `keep`, only those counters are stored (see parse_vmstat).
+  Result<Vmstat> vmstat(const std::vector<std::string>* keep = nullptr) const;
   Result<Uptime> uptime() const;
   // errnum is ENOENT when the kernel has no PSI (CONFIG_PSI off or booted with psi=0), so the
   // caller can switch pressure features off once instead of failing every round.
