@@ -342,7 +342,8 @@ void Agent::tick(const char* cause) {
   pending_target_event_.reset();
   Readings r = read_inputs();
   Decision d = decide(policy_inputs(r), policy_state_, settings_);
-  if (log::enabled(log::Level::kDebug)) log::debug(std::string("tick (") + cause + "): " + describe(d));
+  if (log::enabled(log::Level::kDebug))
+    log::debug(std::string("tick (") + cause + "): " + describe(d));
   apply(d, r, started, target_event);
   {
     std::lock_guard lock(snapshot_mutex_);
@@ -430,10 +431,12 @@ void Agent::publish_legacy(const Readings& r) {
   if (r.meminfo) {
     std::string text;
     for (const auto& f : r.meminfo->fields) {
-      std::string line = f.name + ":" +
-                         std::string(16 > f.name.size() ? 16 - f.name.size() : 1, ' ') +
-                         std::to_string(f.has_kb_unit ? f.value / 1024 : f.value) +
-                         (f.has_kb_unit ? " kB" : "") + "\n";
+      // As the kernel prints it: "Name:" padded to 16 columns, the value right-aligned in 8.
+      char line_buf[96];
+      std::snprintf(line_buf, sizeof line_buf, "%-16s%8llu%s\n", (f.name + ":").c_str(),
+                    static_cast<unsigned long long>(f.has_kb_unit ? f.value / 1024 : f.value),
+                    f.has_kb_unit ? " kB" : "");
+      std::string line = line_buf;
       if (text.size() + line.size() > publish::kMaxValueBytes) break;
       text += line;
     }

@@ -1,13 +1,18 @@
 // The real xenballoond against xenstored-lite, with fixture /proc and /sys trees a test changes.
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "guest_env.h"
@@ -329,4 +334,79 @@ TEST_CASE("--dry-run on a machine without Xen serves metrics and says once why")
   auto first = log.find("cannot balloon");
   CHECK(first != std::string::npos);
   CHECK(log.find("cannot balloon", first + 1) == std::string::npos);  // once
+}
+
+TEST_CASE("legacy_paths writes the 2008 keys where dom0 allows, and reports EACCES once") {
+  GuestEnv env(std::string(kFastPressure) + "legacy_paths: true\n");
+  env.start_agent();
+  // libxl's default: memory/ is read-only for the guest.
+  CHECK(GuestEnv::wait_until(
+      [&] {
+        return env.agent_log().find("legacy_paths: dom0 has not granted write access") !=
+               std::string::npos;
+      },
+      5s));
+  std::this_thread::sleep_for(2500ms);
+  auto log = env.agent_log();
+  auto first = log.find("legacy_paths: dom0 has not granted");
+  CHECK(log.find("legacy_paths: dom0 has not granted", first + 1) == std::string::npos);
+  CHECK(env.metric("xenballoon_xenstore_errors_total{error=\"EACCES\",operation=\"legacy_write\"}")
+            .value_or(0) >= 2);
+
+  // dom0 grants the guest the 2008 keys (as an old toolstack setup would).
+  xs_permissions writable[1] = {{GuestEnv::kDomid, XS_PERM_NONE}};
+  for (const char* key : {"meminfo", "vmstat", "uptime", "selftarget"}) {
+    std::string path = env.home() + "/memory/" + key;
+    REQUIRE(env.dom0().write(path, "") == 0);
+    REQUIRE(xs_set_permissions(env.dom0().get(), XBT_NULL, path.c_str(), writable, 1));
+  }
+  std::string value;
+  CHECK(GuestEnv::wait_until(
+      [&] {
+        std::string vmstat;
+        return env.dom0().read(env.home() + "/memory/selftarget", &value) == 0 &&
+               value == std::to_string(kFloorKib) &&
+               env.dom0().read(env.home() + "/memory/vmstat", &vmstat) == 0 && !vmstat.empty();
+      },
+      8s));
+  env.dom0().read(env.home() + "/memory/meminfo", &value);
+  CHECK(value.rfind("MemTotal:         204924 kB\nMemFree:          176464 kB\n", 0) == 0);
+  CHECK(value.back() != '\n');
+  env.dom0().read(env.home() + "/memory/vmstat", &value);
+  CHECK(value.find("pswpin 0") != std::string::npos);
+  env.dom0().read(env.home() + "/memory/uptime", &value);
+  CHECK(value == "7.30 2.52");
+}
+
+TEST_CASE("under systemd the agent sends READY=1 and watchdog pings") {
+  TempDir tmp;
+  std::string socket_path = tmp.path() + "/notify";
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket_path.c_str(), sizeof addr.sun_path - 1);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+
+  GuestEnv env(kFastPressure);
+  std::uint16_t port = free_port();
+  ChildProcess agent({xenballoond_binary(), "--config", env.config_path(), "--path.procfs",
+                      env.procfs(), "--path.sysfs", env.sysfs(), "--pidfile", env.pidfile(),
+                      "--web.listen-address", "127.0.0.1:" + std::to_string(port)},
+                     {{"XENSTORED_PATH", env.xenstored().domain_socket(GuestEnv::kDomid)},
+                      {"NOTIFY_SOCKET", socket_path},
+                      {"WATCHDOG_USEC", "2000000"}});
+  std::set<std::string> seen;
+  char buf[512];
+  for (int i = 0; i < 6 && seen.size() < 2; ++i) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    std::string message(buf, static_cast<std::size_t>(n));
+    if (message.find("READY=1") != std::string::npos) seen.insert("READY=1");
+    if (message.find("WATCHDOG=1") != std::string::npos) seen.insert("WATCHDOG=1");
+  }
+  ::close(fd);
+  CHECK(seen.count("READY=1") == 1);
+  CHECK(seen.count("WATCHDOG=1") == 1);
 }
