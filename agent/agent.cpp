@@ -707,7 +707,10 @@ int Agent::run() {
   sd_notify(0, "STOPPING=1");
   log::info("stopping");
   restore_on_exit();
-  server_.reset();
+  // civetweb's mg_stop() waits seconds for its worker threads; the process ends right after
+  // this, so the server is left to exit with it (SIGTERM must finish within a second).
+  static http::Server* left_running = server_.release();
+  (void)left_running;
   return 0;
 }
 

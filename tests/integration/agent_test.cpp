@@ -318,7 +318,7 @@ TEST_CASE("check-config names the key and the line; once explains the decision")
   CHECK(env.target_kb() == kDom0TargetKib);
 }
 
-TEST_CASE("--dry-run on a machine without Xen serves metrics and says once why") {
+TEST_CASE("dry-run on a machine without Xen serves metrics and says once why") {
   TempDir tmp;
   std::uint16_t port = free_port();
   ChildProcess agent({xenballoond_binary(), "--dry-run", "--pidfile", "", "--config", "/dev/null",
