@@ -96,6 +96,22 @@ std::vector<std::pair<std::string, std::string>> XsHandle::drain_events(
   return out;
 }
 
+std::vector<std::pair<std::string, std::string>> XsHandle::wait_events(
+    std::size_t count, std::chrono::milliseconds timeout, std::chrono::milliseconds quiet) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (out.size() < count) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    auto event = next_event(left);
+    if (!event) break;
+    out.push_back(*event);
+  }
+  for (auto& extra : drain_events(quiet)) out.push_back(std::move(extra));
+  return out;
+}
+
 std::string errno_text(int err) {
   switch (err) {
     case 0:

@@ -35,6 +35,10 @@ class XsHandle {
   int unwatch(const std::string& path, const std::string& token);
   // Next watch event (path, token) within `timeout`, or nullopt.
   std::optional<std::pair<std::string, std::string>> next_event(std::chrono::milliseconds timeout);
+  // Waits up to `timeout` for `count` events, then collects any more that arrive within `quiet`.
+  std::vector<std::pair<std::string, std::string>> wait_events(
+      std::size_t count, std::chrono::milliseconds timeout = std::chrono::milliseconds(3000),
+      std::chrono::milliseconds quiet = std::chrono::milliseconds(150));
   // All events that arrive within `quiet` of each other.
   std::vector<std::pair<std::string, std::string>> drain_events(std::chrono::milliseconds quiet);
 
