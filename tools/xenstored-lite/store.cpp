@@ -1,7 +1,10 @@
 #include "store.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
+
+#include <xen/io/xs_wire.h>
 
 namespace xenstored_lite {
 namespace {
@@ -545,42 +548,11 @@ void Store::remove_nodes_owned_by(std::uint32_t domid, std::vector<WatchTrigger>
 }
 
 const char* errno_name(int err) {
-  switch (err) {
-    case EINVAL:
-      return "EINVAL";
-    case EACCES:
-      return "EACCES";
-    case EEXIST:
-      return "EEXIST";
-    case EISDIR:
-      return "EISDIR";
-    case ENOENT:
-      return "ENOENT";
-    case ENOMEM:
-      return "ENOMEM";
-    case ENOSPC:
-      return "ENOSPC";
-    case EIO:
-      return "EIO";
-    case ENOTEMPTY:
-      return "ENOTEMPTY";
-    case ENOSYS:
-      return "ENOSYS";
-    case EROFS:
-      return "EROFS";
-    case EBUSY:
-      return "EBUSY";
-    case EAGAIN:
-      return "EAGAIN";
-    case EISCONN:
-      return "EISCONN";
-    case E2BIG:
-      return "E2BIG";
-    case EPERM:
-      return "EPERM";
-    default:
-      return "EINVAL";
+  // The table xenstored answers from (xs_wire.h); anything else goes out as EINVAL, as there.
+  for (const auto& entry : xsd_errors) {
+    if (entry.errnum == err) return entry.errstring;
   }
+  return "EINVAL";
 }
 
 }  // namespace xenstored_lite
