@@ -17,30 +17,8 @@ namespace {
 
 constexpr std::size_t kMaxQuotedChars = 48;
 
-// Renders untrusted text for an error message: printable ASCII as is, other bytes as \xNN, and
-// long text cut, so binary garbage cannot garble a log line.
 std::string quoted(std::string_view text) {
-  std::string out = "\"";
-  std::size_t shown = 0;
-  for (char c : text) {
-    if (shown++ == kMaxQuotedChars) {
-      out += "...";
-      break;
-    }
-    auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (byte >= 0x20 && byte < 0x7f) {
-      out += c;
-    } else {
-      char hex[5];
-      std::snprintf(hex, sizeof hex, "\\x%02x", byte);
-      out += hex;
-    }
-  }
-  out += '"';
-  return out;
+  return quote_untrusted(text, kMaxQuotedChars);
 }
 
 Error line_error(std::string_view source, std::size_t line_number, const std::string& what) {

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 
 namespace xenballoon {
 
@@ -30,6 +31,30 @@ std::optional<double> parse_double(std::string_view text) {
     return std::nullopt;
   }
   return value;
+}
+
+std::string quote_untrusted(std::string_view text, std::size_t max_chars) {
+  std::string out = "\"";
+  std::size_t shown = 0;
+  for (char c : text) {
+    if (shown++ == max_chars) {
+      out += "...";
+      break;
+    }
+    auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte >= 0x20 && byte < 0x7f) {
+      out += c;
+    } else {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", byte);
+      out += hex;
+    }
+  }
+  out += '"';
+  return out;
 }
 
 std::string_view trim(std::string_view text) {
