@@ -1,5 +1,6 @@
 // xenstored-lite as a process, driven by the real libxenstore and Debian's xenstore-* tools.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -512,6 +513,30 @@ TEST_CASE("200 clients at once, and clients that misbehave, do not disturb the o
   CHECK(dom0.read("/many/199", &value) == 0);
   CHECK(value == std::to_string(199 * 7));
   CHECK(xsd.process().running());
+}
+
+TEST_CASE("1000 simultaneous connections are all served") {
+  rlimit limit{};
+  ::getrlimit(RLIMIT_NOFILE, &limit);
+  if (limit.rlim_cur < 1100 && limit.rlim_max >= 1100) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  REQUIRE(limit.rlim_cur >= 1100);
+  Xenstored xsd;
+  XsHandle dom0(xsd.socket());
+  REQUIRE(dom0.write("/shared", "v") == 0);
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 1000; ++i) clients.push_back(std::make_unique<RawClient>(xsd.socket()));
+  for (std::uint32_t i = 0; i < clients.size(); ++i) {
+    clients[i]->send(XS_READ, i, std::string("/shared\0", 8));
+  }
+  int answered = 0;
+  for (std::uint32_t i = 0; i < clients.size(); ++i) {
+    auto [hdr, payload] = clients[i]->receive();
+    if (hdr.type == XS_READ && hdr.req_id == i && payload == "v") ++answered;
+  }
+  CHECK(answered == 1000);
 }
 
 TEST_CASE("the tree loads from a real xenstore-ls capture, dumps on SIGTERM and exits cleanly") {
