@@ -46,6 +46,9 @@ struct Connection {
 namespace {
 
 constexpr std::size_t kHeaderSize = sizeof(xsd_sockmsg);
+// The guest kernel's xenbus device refuses messages whose header and payload exceed its 4096-byte
+// buffer: a guest program sees E2BIG and libxenstore closes the handle.
+constexpr std::size_t kGuestPayloadMax = XENSTORE_PAYLOAD_MAX - kHeaderSize;
 constexpr std::string_view kAck{"OK", 3};
 
 std::set<int> g_dirty;  // connections with output to flush at the end of the loop iteration
@@ -303,12 +306,18 @@ void Daemon::on_readable(Connection& conn) {
     xsd_sockmsg hdr;
     std::memcpy(&hdr, conn.in.data() + pos, kHeaderSize);
     if (hdr.len > XENSTORE_PAYLOAD_MAX) {
-      // xenstored drops such a client; tell it why first.
+      // xenstored drops such a client; say why first.
       reply_error(conn, hdr.req_id, hdr.tx_id, E2BIG);
       conn.close_after_flush = true;
       break;
     }
     if (conn.in.size() - pos < kHeaderSize + hdr.len) break;
+    if (conn.domid != 0 && hdr.len > kGuestPayloadMax) {
+      reply_error(conn, hdr.req_id, hdr.tx_id, E2BIG);
+      conn.close_after_flush = true;
+      pos += kHeaderSize + hdr.len;
+      break;
+    }
     std::string payload = conn.in.substr(pos + kHeaderSize, hdr.len);
     pos += kHeaderSize + hdr.len;
     process(conn, hdr.type, hdr.req_id, hdr.tx_id, payload);
@@ -480,7 +489,12 @@ void Daemon::process(Connection& conn, std::uint32_t type, std::uint32_t req_id,
   if (options_.verbose)
     log("request type %s from domain %s", std::to_string(type), std::to_string(conn.domid));
   int err = dispatch(conn, type, req_id, tx_id, payload, tx);
-  if (err) reply_error(conn, req_id, tx_id, err);
+  if (err) {
+    reply_error(conn, req_id, tx_id, err);
+    // In a guest, a failed watch request fails the write() to /dev/xen/xenbus and libxenstore
+    // closes its handle.
+    if (type == XS_WATCH && conn.domid != 0) conn.close_after_flush = true;
+  }
 }
 
 int Daemon::dispatch(Connection& conn, std::uint32_t type, std::uint32_t req_id,
@@ -602,11 +616,15 @@ int Daemon::dispatch(Connection& conn, std::uint32_t type, std::uint32_t req_id,
         if (!Store::is_valid_path(watch.path)) return EINVAL;
       }
       auto& mine = watches_[conn.fd];
-      for (const auto& w : mine) {
-        if (w.path == watch.path && w.token == watch.token) return EEXIST;
+      if (caller.privileged()) {
+        for (const auto& w : mine) {
+          if (w.path == watch.path && w.token == watch.token) return EEXIST;
+        }
       }
-      // xenstored compares with '>': a domain may register one more than the quota.
-      if (!caller.privileged() && watches_of(conn.domid) > options_.quotas.max_watches_per_domain) {
+      // xenstored compares with '>': a domain may register one more than the quota; in a guest
+      // the kernel's own watches count too.
+      if (!caller.privileged() && watches_of(conn.domid) + options_.guest_kernel_watches >
+                                      options_.quotas.max_watches_per_domain) {
         return E2BIG;
       }
       mine.push_back(watch);
@@ -630,6 +648,10 @@ int Daemon::dispatch(Connection& conn, std::uint32_t type, std::uint32_t req_id,
           ack();
           return 0;
         }
+      }
+      if (!caller.privileged()) {  // the guest's xenbus driver answers unknown unwatches itself
+        ack();
+        return 0;
       }
       return ENOENT;
     }
@@ -711,6 +733,28 @@ int Daemon::dispatch(Connection& conn, std::uint32_t type, std::uint32_t req_id,
     case XS_CONTROL: {
       auto args = split_strings(payload);
       if (args.empty()) return EINVAL;
+      if (args[0] == "quota") {
+        char line[128];
+        std::string out = "Quota settings:\n";
+        auto add = [&](const char* name, std::uint64_t value, const char* what) {
+          std::snprintf(line, sizeof line, "%-17s: %8llu %s\n", name,
+                        static_cast<unsigned long long>(value), what);
+          out += line;
+        };
+        const Quotas& q = options_.quotas;
+        add("nodes", q.max_nodes_per_domain, "Nodes per domain");
+        add("watches", q.max_watches_per_domain, "Watches per domain");
+        add("transactions", q.max_transactions_per_domain, "Transactions per domain");
+        add("outstanding", 20, "Outstanding requests per domain");
+        add("transaction-nodes", 1024, "Max. number of accessed nodes per transaction");
+        add("memory", 2621440, "Total Xenstore memory per domain (error level)");
+        add("node-size", q.max_entry_size, "Max. size of a node");
+        add("path-max", 2048, "Max. length of a node path");
+        add("permissions", q.max_perms_per_node, "Max. number of permissions per node");
+        out.push_back('\0');
+        reply(conn, type, req_id, tx_id, out);
+        return 0;
+      }
       if (args[0] == "print" || args[0] == "log") {
         if (args.size() > 1) log("control: %s", std::string(args[1]));
         ack();

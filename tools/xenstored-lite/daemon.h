@@ -20,6 +20,11 @@ struct DaemonOptions {
   // A client that does not read its replies is not read from past this much queued output;
   // watch events past twice this much are dropped for it (counted, logged once).
   std::size_t max_queued_output = 4 << 20;
+  // A guest reaches xenstored through its kernel's xenbus driver, which holds watches of its own
+  // (they count against the domain's quota) and lets a guest program see driver behaviour:
+  // duplicate watches and unknown unwatches succeed, a failed watch or a message over
+  // kGuestPayloadMax makes libxenstore close its handle. Guest sockets behave that way.
+  std::uint32_t guest_kernel_watches = 6;
 };
 
 struct Connection;

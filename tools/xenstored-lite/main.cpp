@@ -32,6 +32,8 @@ Options:
   -W, --watch-nb N        watches per domain (default 128)
   -t, --transaction N     transactions per domain (default 10)
   -A, --perm-nb N         permissions per node (default 5)
+      --guest-kernel-watches N   watches a guest kernel holds itself (default 6; they count
+                          against the guest's watch quota, as on a real guest)
   -V, --verbose           log every request
   -N, --no-fork           accepted for compatibility (always runs in the foreground)
   -H, --help              this text

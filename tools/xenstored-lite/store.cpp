@@ -424,13 +424,6 @@ int Store::rm(const Caller& c, Transaction* tx, const std::string& path,
 }
 
 int Store::get_perms(const Caller& c, Transaction* tx, const std::string& path, Perms* out) {
-  if (!path.empty() && path.front() == '@') {
-    auto it = special_perms_.find(path);
-    if (it == special_perms_.end()) return ENOENT;
-    if (!(perm_for(c, it->second) & kPermRead)) return EACCES;
-    *out = it->second;
-    return 0;
-  }
   View view(*this, tx);
   const Node* node = nullptr;
   if (int err = get_node(c, view, path, kPermRead, &node)) return err;

@@ -1,0 +1,101 @@
+# Helpers shared by the agent-* scenarios (each scenario directory carries an
+# identical copy, because only the scenarios being run are put in the image).
+# Sourced by guest.sh after /xbtest/lib.sh.  Builtins where possible: every
+# fork is slow under TCG.
+B=/sys/devices/system/xen_memory/xen_memory0
+AGENT_LOG=/tmp/$XB_SCENARIO-agent.log
+SAMPLES=/tmp/$XB_SCENARIO-samples.log
+PHASE=/tmp/$XB_SCENARIO-phase
+HOG_STATE=/tmp/$XB_SCENARIO-hog.state
+
+val() { read -r _x < "$1"; echo "$_x"; }
+tkb() { read -r _x < $B/target_kb; echo "$_x"; }
+ckb() { read -r _x < $B/info/current_kb; echo "$_x"; }
+# meminfo FIELD -> value in kB
+meminfo() {
+    while read -r _k _v _; do [ "$_k" = "$1:" ] && { echo "$_v"; return; }; done < /proc/meminfo
+}
+# vmstat FIELD -> value
+vmstat() {
+    while read -r _k _v; do [ "$_k" = "$1" ] && { echo "$_v"; return; }; done < /proc/vmstat
+    echo 0
+}
+phase() { echo "$1" > "$PHASE"; xb_log "phase: $1 (target_kb=$(tkb) current_kb=$(ckb) MemTotal=$(meminfo MemTotal) Committed_AS=$(meminfo Committed_AS))"; }
+
+lo_up() { ifconfig lo 127.0.0.1 up 2>/dev/null || ip link set lo up 2>/dev/null; }
+
+# write_config FILE key: value lines... (pressure.* as "pressure.key: value")
+write_config() {
+    _f=$1; shift
+    : > "$_f"
+    _p=
+    for _l in "$@"; do
+        case $_l in
+            pressure.*) _p="$_p  ${_l#pressure.}
+" ;;
+            *) echo "$_l" >> "$_f" ;;
+        esac
+    done
+    [ -n "$_p" ] && printf 'pressure:\n%s' "$_p" >> "$_f"
+}
+
+# start_agent CONFIG [extra args]: sets APID
+start_agent() {
+    _c=$1; shift
+    xenballoond --config "$_c" --pidfile /tmp/xenballoond.pid \
+        --web.listen-address 127.0.0.1:9750 --log.level debug "$@" >> "$AGENT_LOG" 2>&1 &
+    APID=$!
+    xb_log "xenballoond started, pid $APID, config $_c: $(tr '\n' ' ' < "$_c")"
+}
+# stop_agent: SIGTERM, wait; prints its exit status
+stop_agent() {
+    kill "$APID" 2>/dev/null
+    wait "$APID"
+    _rc=$?
+    echo "$_rc"
+}
+
+# start_sampler: one line a second in $SAMPLES:
+#   uptime phase target_kb current_kb MemTotal Committed_AS MemAvailable pswpin pswpout pgmajfault oom_kill hog_mib
+start_sampler() {
+    echo "# uptime phase target_kb current_kb MemTotal Committed_AS MemAvailable pswpin pswpout pgmajfault oom_kill hog_mib" > "$SAMPLES"
+    (
+        while :; do
+            read -r _up _ < /proc/uptime
+            read -r _ph < "$PHASE" 2>/dev/null || _ph=-
+            read -r _h _ < "$HOG_STATE" 2>/dev/null || _h=0
+            _mt= _ca= _ma=
+            while read -r _k _v _; do
+                case $_k in MemTotal:) _mt=$_v ;; Committed_AS:) _ca=$_v ;; MemAvailable:) _ma=$_v ;; esac
+            done < /proc/meminfo
+            _si=0 _so=0 _mf=0 _oom=0
+            while read -r _k _v; do
+                case $_k in pswpin) _si=$_v ;; pswpout) _so=$_v ;; pgmajfault) _mf=$_v ;; oom_kill) _oom=$_v ;; esac
+            done < /proc/vmstat
+            echo "$_up $_ph $(tkb) $(ckb) $_mt $_ca $_ma $_si $_so $_mf $_oom $_h" >> "$SAMPLES"
+            sleep 1
+        done
+    ) &
+    SPID=$!
+}
+stop_sampler() { kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; }
+
+# wait_until SECONDS CMD...: poll CMD every 0.5 s; 0 when it succeeded
+wait_until() {
+    _lim=$(( $1 * 2 )); shift
+    _i=0
+    while [ $_i -lt $_lim ]; do
+        "$@" && return 0
+        sleep 0.5; _i=$((_i + 1))
+    done
+    return 1
+}
+
+# agent_report: the agent's warnings and errors into the serial log, its
+# whole log and the samples as artifacts
+agent_report() {
+    grep -E '(warning|error)' "$AGENT_LOG" | head -n 20 | while IFS= read -r _l; do xb_log "agent: $_l"; done
+    xb_log "agent log: $(wc -l < "$AGENT_LOG") lines; samples: $(($(wc -l < "$SAMPLES") - 1))"
+    xb_artifact "$XB_SCENARIO-agent.log" "$AGENT_LOG"
+    xb_artifact "$XB_SCENARIO-samples.log" "$SAMPLES"
+}

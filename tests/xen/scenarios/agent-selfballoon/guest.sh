@@ -1,0 +1,83 @@
+#!/bin/sh
+# agent-selfballoon, guest part: xenballoond (pressure policy) shrinks an idle
+# guest to the floor, grows it back for a workload (xb-memhog) without an OOM
+# kill and never above dom0's memory/target, and shrinks it again after the
+# workload has freed its memory.  samples.log (an artifact) has the figures
+# once a second: target_kb, current_kb, MemTotal, Committed_AS, swap-in, ...
+. /xbtest/lib.sh
+. ./agent-common.sh
+FLOOR=172032   # the balloon driver's minimum for static-max 512 MiB: 168 MiB
+lo_up
+T0=$(xenstore-read memory/target)
+SMAX=$(xenstore-read memory/static-max)
+OOM0=$(vmstat oom_kill)
+xb_log "memory/target=$T0 static-max=$SMAX target_kb=$(tkb) current_kb=$(ckb) MemTotal=$(meminfo MemTotal) Committed_AS=$(meminfo Committed_AS) oom_kill=$OOM0"
+write_config /tmp/sb.yaml "policy: pressure" "selfballoon: true" "interval_seconds: 1" \
+    "publish_interval_seconds: 1" "minmem_mib: 0" "uphysteresis: 1" "downhysteresis: 2" \
+    "on_exit: dom0-target" "pressure.reserve_mib: 16" "pressure.burst_window_seconds: 5" \
+    "pressure.shrink_cooldown_seconds: 5" "pressure.growth_headroom_mib: 32"
+phase start
+start_sampler
+start_agent /tmp/sb.yaml
+t_start=$(xb_now)
+
+# 1. idle: down to the floor (Committed_AS + 16 MiB + overhead is below it)
+phase shrink
+at_floor() { [ "$(tkb)" -le $FLOOR ] && [ "$(ckb)" -le $((FLOOR + 1024)) ]; }
+if wait_until 60 at_floor; then
+    xb_pass shrink-to-floor "target_kb=$(tkb) current_kb=$(ckb) MemTotal=$(meminfo MemTotal) Committed_AS=$(meminfo Committed_AS) after $(awk "BEGIN{print $(xb_now)-$t_start}") s (floor $FLOOR)"
+else
+    xb_fail shrink-to-floor "target_kb=$(tkb) current_kb=$(ckb) after 60 s (floor $FLOOR)"
+fi
+pub=$(xenstore-read data/xenballoon/target-kb 2>&1); mode=$(xenstore-read data/xenballoon/mode 2>&1)
+fl=$(xenstore-read data/xenballoon/floor-kb 2>&1)
+xb_check published-floor "data/xenballoon: mode=$mode target-kb=$pub floor-kb=$fl" \
+    test "$mode" = selfballoon -a "$fl" = $FLOOR
+sleep 3
+
+# 2. workload: 120 MiB in 8 MiB steps, one a second, held 15 s
+phase grow
+t_grow=$(xb_now)
+xb-memhog 120 8 1000 15 "$HOG_STATE" > /tmp/hog.log 2>&1 &
+HPID=$!
+peak=0
+grown() { t=$(tkb); [ "$t" -gt "$peak" ] && peak=$t; read -r h _ < "$HOG_STATE" 2>/dev/null; [ "${h:-0}" = 120 ]; }
+wait_until 60 grown
+xb_log "workload at 120 MiB: target_kb=$(tkb) current_kb=$(ckb) MemTotal=$(meminfo MemTotal) Committed_AS=$(meminfo Committed_AS) MemAvailable=$(meminfo MemAvailable)"
+sleep 5
+t=$(tkb)
+if [ "$t" -ge $((FLOOR + 65536)) ] && [ "$(ckb)" -ge $((t - 2048)) ]; then
+    xb_pass grew-for-workload "target_kb=$t current_kb=$(ckb) MemTotal=$(meminfo MemTotal) Committed_AS=$(meminfo Committed_AS) ($(awk "BEGIN{print $(xb_now)-$t_grow}") s after the workload started)"
+else
+    xb_fail grew-for-workload "target_kb=$t current_kb=$(ckb) Committed_AS=$(meminfo Committed_AS)"
+fi
+wait "$HPID"; hrc=$?
+xb_log "workload: $(tr '\n' ' ' < /tmp/hog.log | sed 's/xb-memhog: //g' | cut -c1-300)"
+oom=$(vmstat oom_kill)
+xb_check no-oom-kill "xb-memhog rc=$hrc, oom_kill $OOM0 -> $oom" test "$hrc" = 0 -a "$oom" = "$OOM0"
+
+# 3. released: down to the floor again
+phase shrink-again
+t_rel=$(xb_now)
+if wait_until 60 at_floor; then
+    xb_pass shrink-after-release "target_kb=$(tkb) current_kb=$(ckb) MemTotal=$(meminfo MemTotal) Committed_AS=$(meminfo Committed_AS) after $(awk "BEGIN{print $(xb_now)-$t_rel}") s"
+else
+    xb_fail shrink-after-release "target_kb=$(tkb) current_kb=$(ckb) 60 s after the release"
+fi
+
+phase stop
+rc=$(stop_agent)
+stop_sampler
+xb_check sigterm-exit "xenballoond exit $rc; target_kb=$(tkb) (memory/target $T0)" [ "$rc" = 0 ]
+back_up() { [ "$(ckb)" -ge $((T0 - 1024)) ]; }
+wait_until 30 back_up
+# the whole run against the floor and the ceiling (memory/target never changed)
+set -- $(awk -v f=$FLOOR -v c="$T0" '!/^#/ && $2 != "start" && $2 != "stop" {
+        if (min == "" || $3 < min) min = $3; if ($3 > max) max = $3
+        if ($6 > cmax) cmax = $6; if ($8 > si) si = $8 }
+    END { print min + 0, max + 0, cmax + 0, si + 0 }' "$SAMPLES")
+xb_log "over the run: target_kb min $1 max $2, Committed_AS max $3 kB, pswpin $4"
+xb_check within-floor-and-ceiling "target_kb min $1 >= floor $FLOOR, max $2 <= memory/target $T0" \
+    test "$1" -ge $FLOOR -a "$2" -le "$T0"
+agent_report
+exit 0
