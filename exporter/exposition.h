@@ -1,0 +1,31 @@
+// The exporter's /metrics: every exported guest's series (labels domid, domain, uuid) and the
+// exporter's own metrics, in the text exposition format 0.0.4. Exposition only, no I/O.
+// Thread-safe (reads the cache under its read lock).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "guest_cache.h"
+#include "host_memory.h"
+#include "xenballoon/metrics/guest_families.h"
+#include "xenstore_feed.h"
+
+namespace xenballoon::dom0 {
+
+// What a scrape shows besides the cache. Plain value; not synchronized.
+struct ScrapeContext {
+  const FeedStatus* feed = nullptr;  // null: the xenstore families are left out
+  std::optional<HostMemory> host;    // absent: no host families
+};
+
+// Writes the series straight from the cache: each family once, guests in domid order, label
+// text escaped once per guest when it changes. metrics::render_text over to_guest_samples() is
+// the same content through prometheus-cpp (docs/exporter.md compares the two).
+std::string render_exposition(const GuestCache& cache, const ScrapeContext& context);
+
+// The exported guests as the shared GuestSample (for metrics::render_text).
+std::vector<metrics::GuestSample> to_guest_samples(const GuestCache& cache);
+
+}  // namespace xenballoon::dom0

@@ -1,0 +1,256 @@
+#include "exposition_reader.h"
+
+#include <map>
+#include <unordered_map>
+
+#include "guest_keys.h"
+#include "label_text.h"
+#include "xenballoon/metrics/vocabulary.h"
+#include "xenballoon/publish/layout.h"
+#include "xenballoon/util/parse.h"
+
+namespace xenballoon::dom0 {
+namespace {
+
+enum class Field {
+  kMeminfo,
+  kVmstat,
+  kUptime,
+  kPsiSomeTotal,
+  kPsiFullTotal,
+  kPsiSomeAvg10,
+  kPsiFullAvg10,
+  kBalloonTarget,
+  kBalloonCurrent,
+  kBalloonFloor,
+  kStaticMax,
+  kDom0Target,
+  kSelfballoon,
+  kAgentInfo,
+  kHeartbeat,
+  kLastUpdate,
+  kHostTotal,
+  kHostFree,
+};
+
+struct FieldRef {
+  Field field;
+  std::size_t index = 0;  // into meminfo or vmstat
+};
+
+const std::unordered_map<std::string, FieldRef>& families() {
+  static const auto table = [] {
+    std::unordered_map<std::string, FieldRef> t;
+    const auto& fields = publish::known_meminfo_fields();
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      t[metrics::meminfo_family(fields[i], !is_unitless_meminfo_field(fields[i]))] = {
+          Field::kMeminfo, i};
+    }
+    const auto& counters = publish::known_vmstat_counters();
+    for (std::size_t i = 0; i < counters.size(); ++i) {
+      t[metrics::vmstat_family(counters[i])] = {Field::kVmstat, i};
+    }
+    auto add = [&](const metrics::Family& family, Field field) {
+      t[std::string(family.name)] = {field, 0};
+    };
+    add(metrics::kUptime, Field::kUptime);
+    add(metrics::kPsiSomeTotal, Field::kPsiSomeTotal);
+    add(metrics::kPsiFullTotal, Field::kPsiFullTotal);
+    add(metrics::kPsiSomeAvg10, Field::kPsiSomeAvg10);
+    add(metrics::kPsiFullAvg10, Field::kPsiFullAvg10);
+    add(metrics::kBalloonTarget, Field::kBalloonTarget);
+    add(metrics::kBalloonCurrent, Field::kBalloonCurrent);
+    add(metrics::kBalloonFloor, Field::kBalloonFloor);
+    add(metrics::kStaticMax, Field::kStaticMax);
+    add(metrics::kDom0Target, Field::kDom0Target);
+    add(metrics::kSelfballoon, Field::kSelfballoon);
+    add(metrics::kAgentInfo, Field::kAgentInfo);
+    add(metrics::kHeartbeat, Field::kHeartbeat);
+    add(metrics::kLastUpdate, Field::kLastUpdate);
+    add(metrics::kHostMemoryTotal, Field::kHostTotal);
+    add(metrics::kHostMemoryFree, Field::kHostFree);
+    return t;
+  }();
+  return table;
+}
+
+// Label values as they stand in the text (still escaped); unescaped only when used.
+struct RawLabels {
+  std::string_view domid, domain, uuid, version, policy, mode;
+};
+
+std::string unescape(std::string_view raw) {
+  std::string value;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '\\' && i + 1 < raw.size()) {
+      ++i;
+      value.push_back(raw[i] == 'n' ? '\n' : raw[i]);
+    } else {
+      value.push_back(raw[i]);
+    }
+  }
+  return to_valid_utf8(value);
+}
+
+// `name="value",...}` after the '{', consumed from `rest`. False when malformed.
+bool parse_labels(std::string_view& rest, RawLabels* out) {
+  while (!rest.empty() && rest[0] != '}') {
+    auto eq = rest.find("=\"");
+    if (eq == std::string_view::npos) return false;
+    std::string_view name = rest.substr(0, eq);
+    rest.remove_prefix(eq + 2);
+    std::size_t end = 0;
+    while (end < rest.size() && rest[end] != '"') end += rest[end] == '\\' ? 2 : 1;
+    if (end >= rest.size()) return false;
+    std::string_view value = rest.substr(0, end);
+    rest.remove_prefix(end + 1);
+    if (!rest.empty() && rest[0] == ',') rest.remove_prefix(1);
+    if (name == "domid") out->domid = value;
+    if (name == "domain") out->domain = value;
+    if (name == "uuid") out->uuid = value;
+    if (name == "version") out->version = value;
+    if (name == "policy") out->policy = value;
+    if (name == "mode") out->mode = value;
+  }
+  if (rest.empty()) return false;
+  rest.remove_prefix(1);  // '}'
+  return true;
+}
+
+std::optional<std::uint64_t> as_u64(double value) {
+  if (!(value >= 0) || value > 1.8e19) return std::nullopt;
+  return static_cast<std::uint64_t>(value);
+}
+
+void assign(GuestView& v, const FieldRef& ref, double value, const RawLabels& labels) {
+  switch (ref.field) {
+    case Field::kMeminfo:
+      v.meminfo[ref.index] = as_u64(value);
+      break;
+    case Field::kVmstat:
+      v.vmstat[ref.index] = as_u64(value);
+      break;
+    case Field::kUptime:
+      v.uptime_seconds = value;
+      break;
+    case Field::kPsiSomeTotal:
+      v.psi_some_total_us = as_u64(value * 1e6);
+      break;
+    case Field::kPsiFullTotal:
+      v.psi_full_total_us = as_u64(value * 1e6);
+      break;
+    case Field::kPsiSomeAvg10:
+      v.psi_some_avg10 = value * 100;
+      break;
+    case Field::kPsiFullAvg10:
+      v.psi_full_avg10 = value * 100;
+      break;
+    case Field::kBalloonTarget:
+      v.balloon_target_bytes = as_u64(value);
+      break;
+    case Field::kBalloonCurrent:
+      v.balloon_current_bytes = as_u64(value);
+      break;
+    case Field::kBalloonFloor:
+      v.balloon_floor_bytes = as_u64(value);
+      break;
+    case Field::kStaticMax:
+      v.static_max_bytes = as_u64(value);
+      break;
+    case Field::kDom0Target:
+      v.dom0_target_bytes = as_u64(value);
+      break;
+    case Field::kSelfballoon:
+      v.selfballoon = value != 0;
+      break;
+    case Field::kAgentInfo:
+      v.agent = AgentInfo{unescape(labels.version), unescape(labels.policy), unescape(labels.mode)};
+      break;
+    case Field::kHeartbeat:
+      v.heartbeat_unix_seconds = value;
+      break;
+    case Field::kLastUpdate:
+      v.last_update_unix_seconds = value;
+      break;
+    case Field::kHostTotal:
+    case Field::kHostFree:
+      break;
+  }
+}
+
+bool has_statistics(const GuestView& v) {
+  for (const auto& m : v.meminfo) {
+    if (m) return true;
+  }
+  for (const auto& c : v.vmstat) {
+    if (c) return true;
+  }
+  return v.uptime_seconds || v.psi_some_avg10 || v.balloon_target_bytes || v.balloon_current_bytes;
+}
+
+}  // namespace
+
+ExpositionContent parse_exposition(std::string_view text) {
+  const auto& table = families();
+  std::map<std::uint32_t, GuestView> guests;
+  ExpositionContent content;
+  HostMemory host;
+  bool host_total = false, host_free = false;
+  // Series of one family stand together: look the name up once per family, not per line.
+  std::string_view last_name;
+  const FieldRef* last_ref = nullptr;
+  while (!text.empty()) {
+    auto eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+    if (line.empty() || line[0] == '#') continue;
+    auto name_end = line.find_first_of("{ ");
+    if (name_end == std::string_view::npos) continue;
+    std::string_view name = line.substr(0, name_end);
+    if (name != last_name) {
+      auto found = table.find(std::string(name));
+      last_name = name;
+      last_ref = found == table.end() ? nullptr : &found->second;
+    }
+    if (!last_ref) continue;
+    const FieldRef& ref = *last_ref;
+    std::string_view rest = line.substr(name_end);
+    RawLabels labels;
+    if (rest[0] == '{') {
+      rest.remove_prefix(1);
+      if (!parse_labels(rest, &labels)) continue;
+    }
+    rest = trim(rest);
+    auto value = parse_double(rest.substr(0, rest.find(' ')));
+    if (!value) continue;
+    if (ref.field == Field::kHostTotal || ref.field == Field::kHostFree) {
+      auto bytes = as_u64(*value);
+      if (!bytes) continue;
+      (ref.field == Field::kHostTotal ? host.total_bytes : host.free_bytes) = *bytes;
+      (ref.field == Field::kHostTotal ? host_total : host_free) = true;
+      continue;
+    }
+    auto domid = parse_domid(labels.domid);
+    if (!domid) continue;
+    auto [it, inserted] = guests.try_emplace(*domid);
+    GuestView& v = it->second;
+    if (inserted) {
+      v.domid = *domid;
+      v.meminfo.assign(publish::known_meminfo_fields().size(), std::nullopt);
+      v.vmstat.assign(publish::known_vmstat_counters().size(), std::nullopt);
+      v.name = unescape(labels.domain);
+      v.uuid = unescape(labels.uuid);
+    }
+    assign(v, ref, *value, labels);
+  }
+  for (auto& [domid, view] : guests) {
+    view.source = (view.agent || view.heartbeat_unix_seconds) ? StatsSource::kAgent
+                  : has_statistics(view)                      ? StatsSource::kUnnamed
+                                                              : StatsSource::kNone;
+    content.guests.push_back(std::move(view));
+  }
+  if (host_total && host_free) content.host = host;
+  return content;
+}
+
+}  // namespace xenballoon::dom0
