@@ -155,13 +155,23 @@ bool Agent::ensure_xenstore() {
   xs_ever_connected_ = true;
   reconnect_backoff_ = 100ms;
   metrics_->xenstore_connected().Set(1);
-  // After a restore or migration the domain and its static-max may have changed: read all again.
+  reread_after_resume("connected");
+  return xs_ != nullptr;
+}
+
+// After a restore or migration the domain id, its home and its static-max may have changed, and
+// the new home holds none of our keys. In a PV guest the xenbus connection survives a restore,
+// so this runs on every sign of one: a (re)connection, the watch registering afresh (the kernel
+// re-registers watches on resume, which fires the initial event again) or a new domid.
+void Agent::reread_after_resume(const char* why) {
+  if (!xs_) return;
+  log::debug(std::string("reading memory/ afresh (") + why + ")");
   published_.clear();
   for (const char* key : {"target", "static-max", "selfballoon", "interval", "uphysteresis",
                           "downhysteresis", "minmem"}) {
     read_memory_key(key);
   }
-  return xs_ != nullptr;
+  if (auto domid = xs_->read("domid")) domid_ = *domid;
 }
 
 void Agent::disconnect_xenstore(const std::string& why) {
@@ -192,6 +202,10 @@ void Agent::read_memory_key(const std::string& key) {
   if (key == "target" || key == "static-max") {
     auto& field = key == "target" ? dom0_target_kib_ : static_max_kib_;
     if (!number) log::warning("memory/" + key + " is not a number: \"" + *value + "\"");
+    // A new dom0 target is followed at once, whichever read noticed it.
+    if (key == "target" && field && number && field != number) {
+      pending_target_event_ = Clock::now();
+    }
     field = number;
     return;
   }
@@ -219,14 +233,14 @@ void Agent::handle_watch_events() {
   while (auto event = xs_->next_event()) {
     if (event->token != kWatchToken) continue;
     std::string path = event->path;
+    if (path == "memory") {  // the watch's initial event: at start and again after a resume
+      reread_after_resume("watch registered");
+      continue;
+    }
     auto slash = path.rfind("memory/");
-    if (path == "memory" || slash == std::string::npos) continue;  // the initial event
+    if (slash == std::string::npos) continue;
     std::string key = path.substr(slash + 7);
-    if (key == "target") {
-      auto before = dom0_target_kib_;
-      read_memory_key(key);
-      if (dom0_target_kib_ != before) pending_target_event_ = Clock::now();
-    } else if (key == "static-max" || kOverrideKeys.count(key)) {
+    if (key == "target" || key == "static-max" || kOverrideKeys.count(key)) {
       read_memory_key(key);
     }
   }
@@ -317,18 +331,30 @@ void Agent::apply(const Decision& d, const Readings& r, Clock::time_point starte
     log::info("balloon targets resume: " + describe(d));
     last_skip_logged_.reset();
   }
-  last_target_kib_ = d.target_kib;
+  // The driver works in 4 KiB pages, and hysteresis ends in ever smaller steps: round to a page
+  // and finish a step of less than 1 MiB in one go.
+  std::uint64_t target = *d.target_kib / 4 * 4;
+  if (r.balloon) {
+    std::uint64_t from = r.balloon->target_kib;
+    std::uint64_t step = target > from ? target - from : from - target;
+    std::uint64_t final_kib = d.floor_kib <= d.ceiling_kib
+                                  ? std::clamp(d.goal_kib, d.floor_kib, d.ceiling_kib)
+                                  : d.ceiling_kib;
+    if (step > 0 && step < 1024 && final_kib != 0) target = final_kib / 4 * 4;
+  }
+  last_target_kib_ = target;
   if (!r.balloon || options_.dry_run) return;
-  if (*d.target_kib == r.balloon->target_kib) return;
-  auto written = balloon_.set_target_kib(*d.target_kib);
+  if (target == r.balloon->target_kib) return;
+  auto written = balloon_.set_target_kib(target);
   if (!written) {
     metrics_->balloon_write_errors().Increment();
     log::error(written.error().message);
     return;
   }
-  metrics_->adjustment(*d.target_kib > r.balloon->target_kib ? "up" : "down").Increment();
+  last_written_kib_ = target;
+  metrics_->adjustment(target > r.balloon->target_kib ? "up" : "down").Increment();
   log::debug("balloon target " + std::to_string(r.balloon->target_kib) + " -> " +
-             std::to_string(*d.target_kib) + " KiB: " + describe(d));
+             std::to_string(target) + " KiB: " + describe(d));
   if (target_event) {
     metrics_->directed_latency().Observe(
         std::chrono::duration<double>(Clock::now() - *target_event).count());
@@ -341,6 +367,15 @@ void Agent::tick(const char* cause) {
   auto target_event = pending_target_event_;
   pending_target_event_.reset();
   Readings r = read_inputs();
+  // The kernel's balloon driver follows memory/target through its own watch, which may fire
+  // before ours: a target_kb that is neither what we wrote nor the target we know means dom0
+  // has just moved it, so look before overriding it with a stale value.
+  if (xs_ && r.balloon && r.balloon->target_kib != last_written_kib_.value_or(0) &&
+      r.balloon->target_kib != dom0_target_kib_.value_or(0)) {
+    read_memory_key("target");
+    if (pending_target_event_ && !target_event) target_event = pending_target_event_;
+    pending_target_event_.reset();
+  }
   Decision d = decide(policy_inputs(r), policy_state_, settings_);
   if (log::enabled(log::Level::kDebug))
     log::debug(std::string("tick (") + cause + "): " + describe(d));
@@ -358,6 +393,11 @@ void Agent::tick(const char* cause) {
 void Agent::publish() {
   if (!ensure_xenstore()) return;
   auto started = Clock::now();
+  if (auto domid = xs_->read("domid"); domid && domid_ && *domid != *domid_) {
+    log::info("domain id changed from " + *domid_ + " to " + *domid +
+              " (restored or migrated): publishing everything again");
+    reread_after_resume("domid changed");
+  }
   publish::Snapshot s;
   Readings r;
   std::optional<Decision> d;
@@ -707,10 +747,7 @@ int Agent::run() {
   sd_notify(0, "STOPPING=1");
   log::info("stopping");
   restore_on_exit();
-  // civetweb's mg_stop() waits seconds for its worker threads; the process ends right after
-  // this, so the server is left to exit with it (SIGTERM must finish within a second).
-  static http::Server* left_running = server_.release();
-  (void)left_running;
+  http::Server::leave_running_until_exit(std::move(server_));
   return 0;
 }
 

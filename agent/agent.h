@@ -80,6 +80,7 @@ class Agent {
   void disconnect_xenstore(const std::string& why);
   void handle_watch_events();
   void read_memory_key(const std::string& key);
+  void reread_after_resume(const char* why);
   void count_xenstore_error(const char* operation, const Error& error);
 
   void reload_config();
@@ -115,6 +116,8 @@ class Agent {
   Readings last_readings_;
   std::optional<Decision> last_decision_;
   std::optional<std::uint64_t> last_target_kib_;
+  std::optional<std::uint64_t> last_written_kib_;  // what this agent last wrote to target_kb
+  std::optional<std::string> domid_;               // changes across save/restore and migration
   std::optional<Clock::time_point> last_tick_;
   std::int64_t last_heartbeat_ = 0;
 

@@ -160,7 +160,7 @@ int main(int argc, char** argv) {
     }
   }
   log::info("stopping");
-  server->reset();
+  http::Server::leave_running_until_exit(std::move(*server));
   ::close(signal_fd);
   return 0;
 }

@@ -219,7 +219,7 @@ TEST_CASE("the exposition says what prometheus-cpp's serializer says") {
 
   const std::string web = R"({domid="1",domain="web",uuid="632ea78c-e949-11f1-9b01-4b366020df3b"})";
   CHECK(fast_samples.at("xenballoon_memory_mem_total_bytes" + web) == 204924.0 * 1024);
-  CHECK(fast_samples.at("xenballoon_memory_huge_pages_free" + web) == 3);
+  CHECK(fast_samples.at("xenballoon_memory_huge_pages_free_pages" + web) == 3);
   CHECK(fast_samples.at("xenballoon_vmstat_pgmajfault_total" + web) == 9);
   CHECK(fast_samples.at("xenballoon_pressure_memory_waiting_seconds_total" + web) == 2.5);
   CHECK(fast_samples.at("xenballoon_pressure_memory_some_avg10_ratio" + web) == 0.015);

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <mutex>
+#include <vector>
 
 #include "xenballoon/util/parse.h"
 
@@ -118,5 +119,10 @@ Server::Server(std::unique_ptr<Impl> impl, std::uint16_t port)
     : impl_(std::move(impl)), port_(port) {}
 
 Server::~Server() = default;
+
+void Server::leave_running_until_exit(std::unique_ptr<Server> server) {
+  static auto* kept = new std::vector<std::unique_ptr<Server>>();
+  kept->push_back(std::move(server));
+}
 
 }  // namespace xenballoon::http

@@ -37,7 +37,9 @@ std::string snake_case_impl(std::string_view raw) {
 
 std::string meminfo_family(std::string_view field, bool has_kb_unit) {
   std::string name = "xenballoon_memory_" + snake_case(field);
-  return has_kb_unit ? name + "_bytes" : name;
+  // Unitless meminfo fields are page counts (HugePages_Total); "_pages" also keeps a gauge from
+  // ending in "_total", which promtool reserves for counters.
+  return name + (has_kb_unit ? "_bytes" : "_pages");
 }
 
 // Names whose mechanical snake_case reads like a unit to promtool ("s", "sec"): spelled out.

@@ -34,6 +34,11 @@ class Server {
 
   std::uint16_t port() const { return port_; }
 
+  // For a daemon that is about to exit: civetweb's mg_stop() waits for its master thread's
+  // 2-second poll, and SIGTERM must be quick. The server is kept (reachable) until the process
+  // ends with it.
+  static void leave_running_until_exit(std::unique_ptr<Server> server);
+
  private:
   struct Impl;
   explicit Server(std::unique_ptr<Impl> impl, std::uint16_t port);

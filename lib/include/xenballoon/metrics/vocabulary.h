@@ -17,8 +17,8 @@ struct Family {
 };
 
 // Guest statistics (agent: its own; exporter: per guest).
-// /proc/meminfo fields: xenballoon_memory_<field>_bytes, or xenballoon_memory_<field> for the
-// unitless HugePages_* counts, with the /proc name in snake_case ("MemTotal" -> "mem_total",
+// /proc/meminfo fields: xenballoon_memory_<field>_bytes, or xenballoon_memory_<field>_pages for
+// the unitless HugePages_* counts, with the /proc name in snake_case ("MemTotal" -> "mem_total",
 // "Active(anon)" -> "active_anon", "Committed_AS" -> "committed_as").
 std::string meminfo_family(std::string_view field, bool has_kb_unit);
 // /proc/vmstat counters: xenballoon_vmstat_<name>_total.

@@ -21,7 +21,7 @@ phase workload
 t_w=$(xb_now)
 xb-memhog 100 10 1000 300 "$HOG_STATE" > /tmp/hog.log 2>&1 &
 HPID=$!
-at100() { read -r h _ < "$HOG_STATE" 2>/dev/null; [ "${h:-0}" = 100 ]; }
+at100() { read -r h _ 2>/dev/null < "$HOG_STATE"; [ "${h:-0}" = 100 ]; }
 wait_until 60 at100
 at_ceiling() { [ "$(tkb)" = "$T0" ]; }
 wait_until 20 at_ceiling
@@ -64,7 +64,7 @@ wait_until 30 below
 xb_log "released: target_kb=$(tkb) current_kb=$(ckb) Committed_AS=$(meminfo Committed_AS)"
 before=$(tkb)
 phase stop
-rc=$(stop_agent)
+stop_agent; rc=$ARC
 after=$(tkb)
 xb_check sigterm-restores "exit $rc; target_kb $before -> $after, memory/target $(xenstore-read memory/target)" \
     test "$rc" = 0 -a "$after" = "$(xenstore-read memory/target)"

@@ -9,7 +9,11 @@ D=$XB_GUEST_HOME
 X=$D/data/xenballoon
 rd() { xenstore-read "$1" 2>/dev/null; }
 # published MemTotal, from the meminfo value ("MemTotal 204924\n...")
-pub_memtotal() { rd $X/meminfo | awk '$1 == "MemTotal" {print $2; exit}'; }
+# (xenstore-read prints the newlines as \n)
+pub_memtotal() {
+    rd $X/meminfo | awk '{ n = split($0, l, /\\n/)
+        for (i = 1; i <= n; i++) { split(l[i], f, " "); if (f[1] == "MemTotal") { print f[2]; exit } } }'
+}
 if ! xb_wait dp-agent-up 1 120; then xb_fail agent-up "the guest never started the agent"; exit 1; fi
 # until the agent's first publication
 i=0; while [ -z "$(rd $X/heartbeat)" ] && [ $i -lt 60 ]; do sleep 0.5; i=$((i + 1)); done
@@ -38,13 +42,17 @@ if command -v xenballoon-exporter > /dev/null; then
     ifconfig lo 127.0.0.1 up 2>/dev/null || ip link set lo up
     xenballoon-exporter --web.listen-address 127.0.0.1:9751 --log.level info > /tmp/exporter.log 2>&1 &
     EPID=$!
-    sleep 3
-    ok=no
-    for i in 1 2 3 4 5 6 7 8 9 10; do
-        wget -q -O /tmp/exporter.metrics http://127.0.0.1:9751/metrics 2> /tmp/wget.err && ok=yes && break
-        sleep 1
+    # scrape until the guest shows up (the exporter fills its cache from
+    # watches), at most 30 tries a second apart
+    ok=no line= i=0
+    while [ $i -lt 30 ]; do
+        sleep 1; i=$((i + 1))
+        wget -q -O /tmp/exporter.metrics http://127.0.0.1:9751/metrics 2> /tmp/wget.err || continue
+        ok=yes
+        line=$(grep '^xenballoon_memory_mem_total_bytes{' /tmp/exporter.metrics | grep 'domain="guest"' | head -n 1)
+        [ -n "$line" ] && break
     done
-    line=$(grep '^xenballoon_memory_mem_total_bytes{' /tmp/exporter.metrics 2>/dev/null | grep 'domain="guest"' | head -n 1)
+    xb_log "exporter: $i scrapes; $(grep -E '^xenballoon_exporter_(guests|guests_with_agent|xenstore_connected) ' /tmp/exporter.metrics 2>/dev/null | tr '\n' ' ')"
     v=$(echo "$line" | awk '{printf "%.0f", $NF}')
     xb_check exporter-mem-total "scrape=$ok: ${line:-no xenballoon_memory_mem_total_bytes for domain=\"guest\"} (want MemTotal $MT x 1024 = $((MT * 1024)))" \
         test -n "$v" -a "$v" = "$((MT * 1024))"
@@ -56,6 +64,8 @@ if command -v xenballoon-exporter > /dev/null; then
     fi
     kill $EPID 2>/dev/null; wait $EPID 2>/dev/null
     grep -iE 'warning|error' /tmp/exporter.log | head -n 10 | while IFS= read -r l; do xb_log "exporter: $l"; done
+    xb_artifact agent-directed-and-publish-exporter.log /tmp/exporter.log
+    [ -s /tmp/exporter.metrics ] && xb_artifact agent-directed-and-publish-exporter.metrics /tmp/exporter.metrics
 else
     xb_log "xenballoon-exporter not carried: exporter/monitor checks skipped"
 fi

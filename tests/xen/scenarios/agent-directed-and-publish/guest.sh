@@ -9,7 +9,7 @@
 lo_up
 write_config /tmp/dp.yaml "policy: pressure" "selfballoon: false" "interval_seconds: 1" \
     "publish_interval_seconds: 1" "uphysteresis: 1" "downhysteresis: 2" "on_exit: dom0-target" \
-    "pressure.reserve_mib: 16" "pressure.burst_window_seconds: 5" "pressure.shrink_cooldown_seconds: 5"
+    "pressure.reserve_mib: 64" "pressure.burst_window_seconds: 5" "pressure.shrink_cooldown_seconds: 5"
 phase start
 start_sampler
 start_agent /tmp/dp.yaml
@@ -37,7 +37,7 @@ while [ $n -le 4 ]; do
 done
 xb_wait dp-done 1 200
 phase stop
-rc=$(stop_agent)
+stop_agent; rc=$ARC
 stop_sampler
 xb_check sigterm-exit "xenballoond exit $rc; target_kb=$(tkb) memory/target=$(xenstore-read memory/target)" [ "$rc" = 0 ]
 agent_report

@@ -8,10 +8,16 @@
 . /xbtest/lib.sh
 . ./agent-common.sh
 FLOOR=172032
+# after the restore the guest's home (and the lab's rendezvous nodes) move to
+# a new domid: only the last scenario of a run can survive that
+if [ "$(tail -n 1 /xbtest/scenarios.list)" != "$XB_SCENARIO" ]; then
+    xb_log "skipped: $XB_SCENARIO must be the last scenario of the run"
+    exit 0
+fi
 lo_up
 write_config /tmp/sr.yaml "policy: pressure" "selfballoon: true" "interval_seconds: 1" \
     "publish_interval_seconds: 1" "uphysteresis: 1" "downhysteresis: 2" "on_exit: dom0-target" \
-    "pressure.reserve_mib: 16" "pressure.burst_window_seconds: 5" "pressure.shrink_cooldown_seconds: 5"
+    "pressure.reserve_mib: 64" "pressure.burst_window_seconds: 5" "pressure.shrink_cooldown_seconds: 5"
 phase start
 start_sampler
 start_agent /tmp/sr.yaml
@@ -23,7 +29,7 @@ xb_signal sr-ready 1
 restored() { [ "$(xenstore-read data/xbtest/sr-restored 2>/dev/null)" = 1 ]; }
 if ! wait_until 400 restored; then
     xb_fail restored "no sr-restored in $(xenstore-read domid 2>&1)'s home"
-    stop_agent > /dev/null; stop_sampler; agent_report; exit 1
+    stop_agent; stop_sampler; agent_report; exit 1
 fi
 phase restored
 xb_log "after restore: domid $(xenstore-read domid) target_kb=$(tkb) current_kb=$(ckb) static-max=$(xenstore-read memory/static-max) memory/target=$(xenstore-read memory/target)"
@@ -50,7 +56,7 @@ else
     xb_fail shrinks-after-restore "target_kb=$(tkb) current_kb=$(ckb)"
 fi
 phase stop
-rc=$(stop_agent)
+stop_agent; rc=$ARC
 stop_sampler
 xb_check sigterm-exit "exit $rc, target_kb=$(tkb) memory/target=$(xenstore-read memory/target)" [ "$rc" = 0 ]
 agent_report

@@ -7,6 +7,7 @@ AGENT_LOG=/tmp/$XB_SCENARIO-agent.log
 SAMPLES=/tmp/$XB_SCENARIO-samples.log
 PHASE=/tmp/$XB_SCENARIO-phase
 HOG_STATE=/tmp/$XB_SCENARIO-hog.state
+echo 0 > "$HOG_STATE"; echo - > "$PHASE"
 
 val() { read -r _x < "$1"; echo "$_x"; }
 tkb() { read -r _x < $B/target_kb; echo "$_x"; }
@@ -47,12 +48,11 @@ start_agent() {
     APID=$!
     xb_log "xenballoond started, pid $APID, config $_c: $(tr '\n' ' ' < "$_c")"
 }
-# stop_agent: SIGTERM, wait; prints its exit status
+# stop_agent: SIGTERM, wait; its exit status in ARC
 stop_agent() {
     kill "$APID" 2>/dev/null
     wait "$APID"
-    _rc=$?
-    echo "$_rc"
+    ARC=$?
 }
 
 # start_sampler: one line a second in $SAMPLES:
@@ -62,8 +62,8 @@ start_sampler() {
     (
         while :; do
             read -r _up _ < /proc/uptime
-            read -r _ph < "$PHASE" 2>/dev/null || _ph=-
-            read -r _h _ < "$HOG_STATE" 2>/dev/null || _h=0
+            read -r _ph 2>/dev/null < "$PHASE" || _ph=-
+            read -r _h _ 2>/dev/null < "$HOG_STATE" || _h=0
             _mt= _ca= _ma=
             while read -r _k _v _; do
                 case $_k in MemTotal:) _mt=$_v ;; Committed_AS:) _ca=$_v ;; MemAvailable:) _ma=$_v ;; esac

@@ -14,7 +14,7 @@ OOM0=$(vmstat oom_kill)
 xb_log "memory/target=$T0 static-max=$SMAX target_kb=$(tkb) current_kb=$(ckb) MemTotal=$(meminfo MemTotal) Committed_AS=$(meminfo Committed_AS) oom_kill=$OOM0"
 write_config /tmp/sb.yaml "policy: pressure" "selfballoon: true" "interval_seconds: 1" \
     "publish_interval_seconds: 1" "minmem_mib: 0" "uphysteresis: 1" "downhysteresis: 2" \
-    "on_exit: dom0-target" "pressure.reserve_mib: 16" "pressure.burst_window_seconds: 5" \
+    "on_exit: dom0-target" "pressure.reserve_mib: 64" "pressure.burst_window_seconds: 5" \
     "pressure.shrink_cooldown_seconds: 5" "pressure.growth_headroom_mib: 32"
 phase start
 start_sampler
@@ -41,7 +41,7 @@ t_grow=$(xb_now)
 xb-memhog 120 8 1000 15 "$HOG_STATE" > /tmp/hog.log 2>&1 &
 HPID=$!
 peak=0
-grown() { t=$(tkb); [ "$t" -gt "$peak" ] && peak=$t; read -r h _ < "$HOG_STATE" 2>/dev/null; [ "${h:-0}" = 120 ]; }
+grown() { t=$(tkb); [ "$t" -gt "$peak" ] && peak=$t; read -r h _ 2>/dev/null < "$HOG_STATE"; [ "${h:-0}" = 120 ]; }
 wait_until 60 grown
 xb_log "workload at 120 MiB: target_kb=$(tkb) current_kb=$(ckb) MemTotal=$(meminfo MemTotal) Committed_AS=$(meminfo Committed_AS) MemAvailable=$(meminfo MemAvailable)"
 sleep 5
@@ -66,7 +66,7 @@ else
 fi
 
 phase stop
-rc=$(stop_agent)
+stop_agent; rc=$ARC
 stop_sampler
 xb_check sigterm-exit "xenballoond exit $rc; target_kb=$(tkb) (memory/target $T0)" [ "$rc" = 0 ]
 back_up() { [ "$(ckb)" -ge $((T0 - 1024)) ]; }
