@@ -1,5 +1,9 @@
 // xenstored-lite throughput with the real libxenstore: reads/s and writes/s from one client and
 // from 100 concurrent clients. Prints medians over repetitions.
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <barrier>
@@ -60,6 +64,30 @@ double run_once(const Xenstored& xsd, int clients, int ops_per_client, bool writ
   return clients * ops_per_client / seconds;
 }
 
+// The floor any request/reply daemon meets on this machine: two processes bouncing a small
+// message over a Unix socket, one write and one read on each side.
+double raw_ping_pong(int round_trips) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) return 0;
+  char buf[64] = {};
+  pid_t child = ::fork();
+  if (child == 0) {
+    for (int i = 0; i < round_trips; ++i) {
+      if (::read(sv[1], buf, 20) <= 0 || ::write(sv[1], buf, 18) != 18) break;
+    }
+    ::_exit(0);
+  }
+  auto start = Clock::now();
+  for (int i = 0; i < round_trips; ++i) {
+    if (::write(sv[0], buf, 20) != 20 || ::read(sv[0], buf, 18) <= 0) break;
+  }
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  ::waitpid(child, nullptr, 0);
+  ::close(sv[0]);
+  ::close(sv[1]);
+  return round_trips / seconds;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -69,12 +97,14 @@ int main(int argc, char** argv) {
   std::vector<Row> rows{{"reads/s, 1 client", {}},
                         {"writes/s, 1 client", {}},
                         {"reads/s, 100 clients", {}},
-                        {"writes/s, 100 clients", {}}};
+                        {"writes/s, 100 clients", {}},
+                        {"raw socket round trips/s", {}}};
   for (int r = 0; r < reps; ++r) {
     rows[0].rates.push_back(run_once(xsd, 1, ops, false));
     rows[1].rates.push_back(run_once(xsd, 1, ops, true));
     rows[2].rates.push_back(run_once(xsd, 100, ops / 100, false));
     rows[3].rates.push_back(run_once(xsd, 100, ops / 100, true));
+    rows[4].rates.push_back(raw_ping_pong(ops));
   }
   std::printf("%-28s %12s %12s %12s\n", "xenstore (xenstored-lite)", "median", "min", "max");
   for (const auto& row : rows) {
@@ -82,6 +112,8 @@ int main(int argc, char** argv) {
                 *std::min_element(row.rates.begin(), row.rates.end()),
                 *std::max_element(row.rates.begin(), row.rates.end()));
   }
+  std::printf("one-client reads as a share of the raw socket floor: %.2f\n",
+              median(rows[0].rates) / median(rows[4].rates));
   std::printf("(%d repetitions of %d operations each; goal: >= 50000 reads/s from one client)\n",
               reps, ops);
   return 0;
