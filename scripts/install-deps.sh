@@ -5,7 +5,7 @@ set -euo pipefail
 
 build=(cmake ninja-build g++ pkg-config prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev
        libxen-dev catch2 libsystemd-dev xenstore-utils)
-test=(prometheus curl)
+test=(prometheus prometheus-alertmanager curl)
 demo=(prometheus prometheus-alertmanager curl)
 
 want=()

@@ -1,0 +1,259 @@
+#include "toolstack.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+
+#include "xenballoon/util/parse.h"
+
+extern "C" {
+#include <xenstore.h>
+}
+
+namespace xenballoon::sim::host {
+namespace {
+
+constexpr std::uint32_t kDom0 = 0;
+constexpr std::string_view kTargetWatchTokenPrefix = "xenballoon-sim:target:";
+
+std::uint64_t fnv1a(std::string_view text, std::uint64_t hash) {
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+Result<std::uint64_t> read_kib(xenstore::Client& client, const std::string& path) {
+  auto text = client.read(path);
+  if (!text) return text.error();
+  auto number = parse_u64(trim(*text));
+  if (!number) return Error{path + " is not a KiB count: \"" + *text + "\""};
+  return *number;
+}
+
+}  // namespace
+
+std::string domain_uuid(const std::string& scenario_name, const std::string& domain_name) {
+  const std::string key = "xenballoon-sim/" + scenario_name + "/" + domain_name;
+  std::uint64_t high = fnv1a(key, 0xcbf29ce484222325ULL);
+  std::uint64_t low = fnv1a(key, high ^ 0x9e3779b97f4a7c15ULL);
+  high = (high & ~0xF000ULL) | 0x4000ULL;                       // version 4 (random-looking)
+  low = (low & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // RFC 4122 variant
+  char text[37];
+  std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(high >> 32),
+                static_cast<unsigned>((high >> 16) & 0xFFFF), static_cast<unsigned>(high & 0xFFFF),
+                static_cast<unsigned>(low >> 48),
+                static_cast<unsigned long long>(low & 0xFFFFFFFFFFFFULL));
+  return text;
+}
+
+std::string domain_home(std::uint32_t domid) {
+  return "/local/domain/" + std::to_string(domid);
+}
+
+std::optional<std::uint64_t> parse_xl_memory_kib(const std::string& text) {
+  std::string_view digits = text;
+  char unit = 'm';
+  if (!digits.empty() && std::isalpha(static_cast<unsigned char>(digits.back()))) {
+    unit = static_cast<char>(std::tolower(static_cast<unsigned char>(digits.back())));
+    digits.remove_suffix(1);
+  }
+  auto number = parse_u64(digits);
+  if (!number) return std::nullopt;
+  int shift_up = 0;
+  switch (unit) {
+    case 't':
+      shift_up = 30;
+      break;
+    case 'g':
+      shift_up = 20;
+      break;
+    case 'm':
+      shift_up = 10;
+      break;
+    case 'k':
+      shift_up = 0;
+      break;
+    case 'b':
+      return *number >> 10;
+    default:
+      return std::nullopt;
+  }
+  if (*number > (UINT64_MAX >> shift_up)) return std::nullopt;
+  return *number << shift_up;
+}
+
+Result<std::unique_ptr<Toolstack>> Toolstack::connect(const std::string& dom0_socket) {
+  auto client = xenstore::Client::open(dom0_socket);
+  if (!client) return client.error();
+  return std::unique_ptr<Toolstack>(new Toolstack(std::move(*client)));
+}
+
+Result<void> Toolstack::set_permissions(const std::string& path, std::uint32_t owner,
+                                        std::optional<std::uint32_t> reader) {
+  xs_permissions permissions[2] = {{owner, XS_PERM_NONE}, {reader.value_or(0), XS_PERM_READ}};
+  errno = 0;
+  if (!xs_set_permissions(client_->native(), XBT_NULL, path.c_str(), permissions, reader ? 2 : 1)) {
+    const int error = errno ? errno : EIO;
+    return Error{"xenstore set_perms " + path + ": " + xenstore::errno_name(error), error};
+  }
+  return {};
+}
+
+Result<void> Toolstack::create_dom0() {
+  const std::string home = domain_home(kDom0);
+  if (auto r = client_->write(home + "/name", "Domain-0"); !r) return r;
+  if (auto r = client_->write(home + "/domid", "0"); !r) return r;
+  return {};
+}
+
+Result<void> Toolstack::create_domain(const DomainSpec& domain) {
+  const std::string home = domain_home(domain.domid);
+  const std::string vm = "/vm/" + domain.uuid;
+  const std::uint32_t guest = domain.domid;
+  // Written by dom0 and readable by the guest ("n0,r<domid>" in xenstore-ls -p).
+  const std::vector<std::pair<std::string, std::string>> dom0_nodes = {
+      {home + "/vm", vm},
+      {home + "/name", domain.name},
+      {home + "/domid", std::to_string(guest)},
+      {home + "/memory/static-max", std::to_string(domain.static_max_kib)},
+      {home + "/memory/target", std::to_string(domain.target_kib)},
+      {home + "/memory/videoram", "0"},
+      {vm + "/name", domain.name},
+      {vm + "/uuid", domain.uuid},
+  };
+  if (auto r = client_->mkdir(home); !r) return r;
+  if (auto r = set_permissions(home, kDom0, guest); !r) return r;
+  if (auto r = client_->mkdir(vm); !r) return r;
+  if (auto r = set_permissions(vm, kDom0, guest); !r) return r;
+  if (auto r = client_->mkdir(home + "/memory"); !r) return r;
+  if (auto r = set_permissions(home + "/memory", kDom0, guest); !r) return r;
+  if (auto r = client_->mkdir(home + "/control"); !r) return r;
+  if (auto r = set_permissions(home + "/control", kDom0, guest); !r) return r;
+  for (const auto& [path, value] : dom0_nodes) {
+    if (auto r = client_->write(path, value); !r) return r;
+    if (auto r = set_permissions(path, kDom0, guest); !r) return r;
+  }
+  // Directories the guest owns and may create nodes under ("n<domid>"); data/ is where
+  // xenballoond publishes.
+  for (const char* owned : {"/data", "/drivers", "/feature", "/attr", "/error"}) {
+    if (auto r = client_->mkdir(home + owned); !r) return r;
+    if (auto r = set_permissions(home + owned, guest, std::nullopt); !r) return r;
+  }
+  errno = 0;
+  // The simulated guest has no store ring; xenstored-lite serves it a socket instead, so the
+  // frame number and event channel are placeholders.
+  if (!xs_introduce_domain(client_->native(), guest, /*mfn=*/1, /*eventchn=*/1)) {
+    const int error = errno ? errno : EIO;
+    return Error{
+        "xenstore introduce domain " + std::to_string(guest) + ": " + xenstore::errno_name(error),
+        error};
+  }
+  return {};
+}
+
+Result<void> Toolstack::watch_dom0_target(std::uint32_t domid) {
+  awaiting_registration_event_[domid] = true;
+  return client_->watch(domain_home(domid) + "/memory/target",
+                        std::string(kTargetWatchTokenPrefix) + std::to_string(domid));
+}
+
+int Toolstack::watch_fd() {
+  return client_->watch_fd();
+}
+
+std::vector<Dom0TargetWrite> Toolstack::take_dom0_target_writes() {
+  std::vector<Dom0TargetWrite> writes;
+  while (auto event = client_->next_event()) {
+    if (event->token.rfind(kTargetWatchTokenPrefix, 0) != 0) continue;
+    auto domid = parse_u64(std::string_view(event->token).substr(kTargetWatchTokenPrefix.size()));
+    if (!domid) continue;
+    Dom0TargetWrite write;
+    write.domid = static_cast<std::uint32_t>(*domid);
+    auto awaiting = awaiting_registration_event_.find(write.domid);
+    if (awaiting != awaiting_registration_event_.end() && awaiting->second) {
+      write.registration_event = true;
+      awaiting->second = false;
+    }
+    // A removal (the domain going away) fires the watch too; there is nothing to follow then.
+    auto target = read_kib(*client_, domain_home(write.domid) + "/memory/target");
+    if (!target) continue;
+    write.target_kib = *target;
+    writes.push_back(write);
+  }
+  return writes;
+}
+
+Result<std::vector<std::uint32_t>> Toolstack::guest_domids() {
+  auto names = client_->list("/local/domain");
+  if (!names) return names.error();
+  std::vector<std::uint32_t> domids;
+  for (const std::string& name : *names) {
+    auto domid = parse_u64(name);
+    if (domid && *domid != kDom0 && *domid < 0x7FF0)
+      domids.push_back(static_cast<std::uint32_t>(*domid));
+  }
+  std::sort(domids.begin(), domids.end());
+  return domids;
+}
+
+Result<std::uint32_t> Toolstack::resolve_domain(const std::string& name_or_domid) {
+  auto domids = guest_domids();
+  if (!domids) return domids.error();
+  if (auto number = parse_u64(name_or_domid)) {
+    if (*number == kDom0) {
+      return Error{"Domain-0 is not simulated; give a guest's name or domid"};
+    }
+    if (std::find(domids->begin(), domids->end(), *number) != domids->end()) {
+      return static_cast<std::uint32_t>(*number);
+    }
+  } else {
+    if (name_or_domid == "Domain-0") {
+      return Error{"Domain-0 is not simulated; give a guest's name or domid"};
+    }
+    for (std::uint32_t domid : *domids) {
+      auto name = client_->read(domain_home(domid) + "/name");
+      if (name && *name == name_or_domid) return domid;
+    }
+  }
+  return Error{"no guest domain named or numbered \"" + name_or_domid + "\"", ENOENT};
+}
+
+Result<DomainSummary> Toolstack::summary(std::uint32_t domid) {
+  const std::string home = domain_home(domid);
+  DomainSummary summary;
+  summary.domid = domid;
+  auto name = client_->read(home + "/name");
+  if (!name) return name.error();
+  summary.name = *name;
+  if (auto target = read_kib(*client_, home + "/memory/target")) summary.target_kib = *target;
+  if (auto static_max = read_kib(*client_, home + "/memory/static-max")) {
+    summary.static_max_kib = *static_max;
+  }
+  if (auto mode = client_->read(home + "/data/xenballoon/mode")) summary.agent_mode = *mode;
+  if (auto agent_target = read_kib(*client_, home + "/data/xenballoon/target-kb")) {
+    summary.agent_target_kib = *agent_target;
+  }
+  return summary;
+}
+
+Result<void> Toolstack::set_dom0_target(std::uint32_t domid, std::uint64_t target_kib) {
+  const std::string memory = domain_home(domid) + "/memory";
+  if (target_kib == 0) return Error{"a target of 0 would take all of the domain's memory", EINVAL};
+  return client_->transact([&](xenstore::Transaction& transaction) -> Result<void> {
+    auto static_max_text = transaction.read(memory + "/static-max");
+    if (!static_max_text) return static_max_text.error();
+    auto static_max = parse_u64(trim(*static_max_text));
+    if (!static_max) return Error{memory + "/static-max is not a KiB count"};
+    if (target_kib > *static_max) {
+      return Error{"memory_dynamic_max must be less than or equal to memory_static_max (" +
+                       std::to_string(*static_max / 1024) + " MiB)",
+                   EINVAL};
+    }
+    return transaction.write(memory + "/target", std::to_string(target_kib));
+  });
+}
+
+}  // namespace xenballoon::sim::host
