@@ -65,6 +65,7 @@ base_tree() { # $1 staging dir
     echo 'root:x:0:0:root:/root:/bin/sh' > "$st/etc/passwd"
     # the test interface: helpers, scenarios, expectations, settings
     install -m 0644 "$HERE/image/lib.sh" "$st/xbtest/lib.sh"
+    install -m 0644 "$HERE/image/agent-lib.sh" "$st/xbtest/agent-lib.sh"
     printf '%s\n' $SCENARIOS > "$st/xbtest/scenarios.list"
     for s in $SCENARIOS; do cp -a "$SCEN_DIR/$s" "$st/xbtest/scenarios/$s"; done
     [ -d "$HERE/expected" ] && cp -a "$HERE/expected" "$st/xbtest/expected"

@@ -5,7 +5,7 @@
 # it grows above the old target; a second instance refuses to start; SIGTERM
 # sets target_kb back to memory/target.  dom0 resets 256m at the end.
 . /xbtest/lib.sh
-. ./agent-common.sh
+. /xbtest/agent-lib.sh
 lo_up
 T0=$(xenstore-read memory/target)
 OOM0=$(vmstat oom_kill)

@@ -5,7 +5,7 @@
 # MemTotal"), once the balloon has settled, so that dom0 can compare it with
 # what the agent published in data/xenballoon/.
 . /xbtest/lib.sh
-. ./agent-common.sh
+. /xbtest/agent-lib.sh
 lo_up
 write_config /tmp/dp.yaml "policy: pressure" "selfballoon: false" "interval_seconds: 1" \
     "publish_interval_seconds: 1" "uphysteresis: 1" "downhysteresis: 2" "on_exit: dom0-target" \

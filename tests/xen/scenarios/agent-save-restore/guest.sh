@@ -6,7 +6,7 @@
 # the new home).  After the restore: the agent still runs, its heartbeat
 # advances, and it still grows the guest for a workload and shrinks it after.
 . /xbtest/lib.sh
-. ./agent-common.sh
+. /xbtest/agent-lib.sh
 FLOOR=172032
 # after the restore the guest's home (and the lab's rendezvous nodes) move to
 # a new domid: only the last scenario of a run can survive that

@@ -5,7 +5,7 @@
 # workload has freed its memory.  samples.log (an artifact) has the figures
 # once a second: target_kb, current_kb, MemTotal, Committed_AS, swap-in, ...
 . /xbtest/lib.sh
-. ./agent-common.sh
+. /xbtest/agent-lib.sh
 FLOOR=172032   # the balloon driver's minimum for static-max 512 MiB: 168 MiB
 lo_up
 T0=$(xenstore-read memory/target)

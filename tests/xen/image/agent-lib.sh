@@ -1,6 +1,5 @@
-# Helpers shared by the agent-* scenarios (each scenario directory carries an
-# identical copy, because only the scenarios being run are put in the image).
-# Sourced by guest.sh after /xbtest/lib.sh.  Builtins where possible: every
+# Helpers shared by the agent-* scenarios, installed into every image as
+# /xbtest/agent-lib.sh. Sourced by guest.sh after /xbtest/lib.sh.  Builtins where possible: every
 # fork is slow under TCG.
 B=/sys/devices/system/xen_memory/xen_memory0
 AGENT_LOG=/tmp/$XB_SCENARIO-agent.log
