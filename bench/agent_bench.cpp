@@ -90,8 +90,9 @@ int main(int argc, char** argv) {
               rss, "<= 6 MiB");
   std::printf("%-44s %11.2f ms %10s\n", "memory/target -> target_kb (median)", median(latencies_ms),
               "<= 10 ms");
-  std::printf("(%.0f ticks, %.0f publications, %zu of %d latency samples; the latency includes the\n"
-              " test's own 2 ms polling of target_kb)\n",
-              tick_count, pub_count, latencies_ms.size(), samples);
+  std::printf(
+      "(%.0f ticks, %.0f publications, %zu of %d latency samples; the latency includes the\n"
+      " test's own 2 ms polling of target_kb)\n",
+      tick_count, pub_count, latencies_ms.size(), samples);
   return 0;
 }

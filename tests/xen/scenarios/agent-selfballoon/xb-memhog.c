@@ -4,7 +4,7 @@
  * grows by a step at a time), touches every page of each chunk, sleeps STEP_MS
  * between steps, holds everything for HOLD_S seconds (or until SIGTERM/SIGINT),
  * then frees it all and exits 0.  After each step it writes the MiB held to
- * STATE_FILE (default /tmp/xb-memhog.state) and prints a line.  A failed malloc
+ * STATE_FILE (default /tmp/memhog.state) and prints a line.  A failed malloc
  * stops the allocation (exit 3 after the hold).  Built statically by
  * tests/xen/CMakeLists.txt (target xb-memhog). */
 #include <signal.h>
@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   long total = atol(argv[1]), step = atol(argv[2]), step_ms = atol(argv[3]), hold = atol(argv[4]);
-  const char* path = argc > 5 ? argv[5] : "/tmp/xb-memhog.state";
+  const char* path = argc > 5 ? argv[5] : "/tmp/memhog.state";
   if (total <= 0 || step <= 0) return 2;
   signal(SIGTERM, on_signal);
   signal(SIGINT, on_signal);
