@@ -30,8 +30,11 @@ XENSTORED_PATH=$work/run/domain/1/socket "$probe" --role guest > "$work/guest.tx
 known=$(grep -v '^#' "$expected/standin-known-differences.txt" | grep -v '^$' | sed 's/^/CASE /; s/$/ /')
 rc=0
 for role in guest dom0; do
-  grep -v -F -f <(echo "$known") "$expected/xs-conformance-$role.txt" > "$work/want-$role.txt"
-  grep -v -F -f <(echo "$known") "$work/$role.txt" > "$work/got-$role.txt"
+  # When libxenstore notices the close of a guest's connection depends on timing over a socket
+  # (a guest's xenbus device closes the handle at once): compare the answers, not that note.
+  grep -v -F -f <(echo "$known") "$expected/xs-conformance-$role.txt" |
+    sed 's/, handle closed//' > "$work/want-$role.txt"
+  grep -v -F -f <(echo "$known") "$work/$role.txt" | sed 's/, handle closed//' > "$work/got-$role.txt"
   cases=$(grep -c '^CASE ' "$work/got-$role.txt")
   if diff -u "$work/want-$role.txt" "$work/got-$role.txt"; then
     echo "PASS $role: $cases cases answered as the real xenstored answered them"
