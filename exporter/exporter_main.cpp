@@ -52,14 +52,6 @@ const char* kLanding = R"(<!DOCTYPE html>
 </body></html>
 )";
 
-std::optional<log::Level> parse_level(const std::string& text) {
-  if (text == "debug") return log::Level::kDebug;
-  if (text == "info") return log::Level::kInfo;
-  if (text == "warning") return log::Level::kWarning;
-  if (text == "error") return log::Level::kError;
-  return std::nullopt;
-}
-
 int make_signal_fd() {
   sigset_t mask;
   sigemptyset(&mask);
@@ -88,7 +80,7 @@ int main(int argc, char** argv) {
         listen_address = optarg;
         break;
       case kLogLevel: {
-        auto parsed = parse_level(optarg);
+        auto parsed = log::parse_level(optarg);
         if (!parsed) {
           std::fprintf(stderr,
                        "xenballoon-exporter: --log.level: expected debug, info, warning or "

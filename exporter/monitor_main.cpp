@@ -59,14 +59,6 @@ double unix_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-std::optional<log::Level> parse_level(const std::string& text) {
-  if (text == "debug") return log::Level::kDebug;
-  if (text == "info") return log::Level::kInfo;
-  if (text == "warning") return log::Level::kWarning;
-  if (text == "error") return log::Level::kError;
-  return std::nullopt;
-}
-
 // Lets the feed apply watch events until `deadline`.
 void follow_until(dom0::XenstoreFeed& feed, Clock::time_point deadline) {
   while (Clock::now() < deadline) {
@@ -200,7 +192,7 @@ int main(int argc, char** argv) {
         exporter_address = optarg;
         break;
       case kLogLevel: {
-        auto parsed = parse_level(optarg);
+        auto parsed = log::parse_level(optarg);
         if (!parsed) {
           std::fprintf(stderr,
                        "xenballoon-monitor: --log.level: expected debug, info, warning "

@@ -51,6 +51,14 @@ void init(std::string_view program, Level min_level) {
   g_journal = std::getenv("JOURNAL_STREAM") != nullptr;
 }
 
+std::optional<Level> parse_level(std::string_view text) {
+  if (text == "debug") return Level::kDebug;
+  if (text == "info") return Level::kInfo;
+  if (text == "warning") return Level::kWarning;
+  if (text == "error") return Level::kError;
+  return std::nullopt;
+}
+
 void set_level(Level min_level) {
   g_min_level = static_cast<int>(min_level);
 }

@@ -2,6 +2,7 @@
 // prefixes so the journal records the level. Thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -10,6 +11,8 @@ namespace xenballoon::log {
 enum class Level { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 
 void init(std::string_view program, Level min_level);
+// "debug", "info", "warning" or "error"; anything else is nullopt.
+std::optional<Level> parse_level(std::string_view text);
 void set_level(Level min_level);
 bool enabled(Level level);
 void write(Level level, std::string_view message);
