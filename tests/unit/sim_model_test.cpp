@@ -289,7 +289,7 @@ TEST_CASE("sim: the tree on disk reads back through ProcfsReader and BalloonDriv
   const GuestTreeWriter writer(dir.path());
   REQUIRE(writer.write_all(render_guest_tree(guest.snapshot())).ok());
 
-  const ProcfsReader procfs(dir.path() + "/proc");
+  ProcfsReader procfs(dir.path() + "/proc");
   auto meminfo = procfs.meminfo();
   REQUIRE(meminfo.ok());
   CHECK(meminfo->get("MemTotal") == guest.mem_total_kib() * 1024);
@@ -297,7 +297,7 @@ TEST_CASE("sim: the tree on disk reads back through ProcfsReader and BalloonDriv
   CHECK(procfs.uptime().ok());
   CHECK(procfs.pressure_memory().ok());
 
-  const BalloonDriver driver(dir.path() + "/sys", dir.path() + "/proc");
+  BalloonDriver driver(dir.path() + "/sys", dir.path() + "/proc");
   auto state = driver.read();
   REQUIRE(state.ok());
   CHECK(state->interface == BalloonInterface::kSysfs);

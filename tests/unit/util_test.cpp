@@ -1,5 +1,15 @@
-#include <catch2/catch.hpp>
+#include <stdlib.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "xenballoon/util/file.h"
 #include "xenballoon/util/parse.h"
 
 using namespace xenballoon;
@@ -27,4 +37,121 @@ TEST_CASE("parse_double rejects non-finite and partial input") {
 TEST_CASE("trim strips surrounding whitespace") {
   CHECK(trim("  a b \n") == "a b");
   CHECK(trim(" \t\n").empty());
+}
+
+// ---- RereadableFile ----
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ScratchDir {
+  fs::path path;
+  ScratchDir() {
+    std::string pattern = (fs::temp_directory_path() / "xenballoon-util-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    path = pattern;
+  }
+  ~ScratchDir() { fs::remove_all(path); }
+  void write(const std::string& name, const std::string& text) const {
+    std::ofstream(path / name, std::ios::binary | std::ios::trunc) << text;
+  }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+std::size_t open_descriptors() {
+  return static_cast<std::size_t>(
+      std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator()));
+}
+
+std::string read_text(xenballoon::RereadableFile& file) {
+  auto text = file.read();
+  REQUIRE(text.ok());
+  return std::string(*text);
+}
+
+}  // namespace
+
+TEST_CASE("RereadableFile: a regular file rewritten in place, replaced, removed and recreated") {
+  ScratchDir dir;
+  dir.write("value", "262144\n");
+  xenballoon::RereadableFile file(dir.file("value"));
+  CHECK(read_text(file) == "262144\n");
+
+  dir.write("value", "1\n");  // shorter, same inode
+  CHECK(read_text(file) == "1\n");
+
+  dir.write("value.new", "196608\n");
+  fs::rename(dir.path / "value.new", dir.path / "value");  // how test and sim trees change
+  CHECK(read_text(file) == "196608\n");
+
+  fs::remove(dir.path / "value");
+  auto gone = file.read();
+  REQUIRE_FALSE(gone.ok());
+  CHECK(gone.error().errnum == ENOENT);
+  CHECK(gone.error().message.find(dir.file("value")) != std::string::npos);
+
+  dir.write("value", "4\n");
+  CHECK(read_text(file) == "4\n");
+}
+
+TEST_CASE("RereadableFile: reads a file larger than its first buffer whole, and caps it") {
+  ScratchDir dir;
+  std::string big;
+  for (int i = 0; big.size() < 100000; ++i) big += "counter_" + std::to_string(i) + " 1\n";
+  dir.write("big", big);
+  xenballoon::RereadableFile file(dir.file("big"));
+  CHECK(read_text(file) == big);
+
+  xenballoon::RereadableFile capped(dir.file("big"), xenballoon::ProcfsRecords::kMany, 4096);
+  auto too_large = capped.read();
+  REQUIRE_FALSE(too_large.ok());
+  CHECK(too_large.error().errnum == EFBIG);
+  dir.write("big", "small\n");
+  CHECK(read_text(capped) == "small\n");  // a failed read starts afresh next time
+}
+
+TEST_CASE("RereadableFile: a procfs file stays open and shows fresh content on every read") {
+  xenballoon::RereadableFile uptime("/proc/uptime", xenballoon::ProcfsRecords::kOne);
+  std::string first = read_text(uptime);
+  std::size_t descriptors = open_descriptors();
+  std::string later;
+  for (int i = 0; i < 200 && (later.empty() || later == first); ++i) {
+    ::usleep(5000);
+    later = read_text(uptime);
+  }
+  CHECK(later != first);                     // /proc/uptime moves every 10 ms
+  CHECK(open_descriptors() == descriptors);  // no descriptor opened per read
+}
+
+TEST_CASE("RereadableFile: a many-record procfs file beyond one page is read to its end") {
+  // /proc/self/maps comes a page at a time; a reader stopping at the first short read would
+  // return at most 4096 bytes and cut a line.
+  xenballoon::RereadableFile maps("/proc/self/maps", xenballoon::ProcfsRecords::kMany);
+  std::string text = read_text(maps);
+  auto plain = xenballoon::read_file("/proc/self/maps");
+  REQUIRE(plain.ok());
+  if (plain->size() <= 4096) WARN("/proc/self/maps is only " << plain->size() << " bytes here");
+  CHECK(text.size() > 4096);
+  CHECK(text.back() == '\n');
+  auto lines = [](const std::string& s) { return std::count(s.begin(), s.end(), '\n'); };
+  CHECK(std::abs(lines(text) - lines(*plain)) <= 2);  // the heap may have moved in between
+}
+
+TEST_CASE("RereadableFile: a sysfs attribute stays open; moving hands the descriptor over") {
+  const char* online = "/sys/devices/system/cpu/online";
+  if (!fs::exists(online)) {
+    WARN("no " << online << " here");
+    return;
+  }
+  xenballoon::RereadableFile first(online);
+  std::string text = read_text(first);
+  std::size_t descriptors = open_descriptors();
+  xenballoon::RereadableFile moved(std::move(first));
+  CHECK(read_text(moved) == text);
+  xenballoon::RereadableFile other("/proc/uptime", xenballoon::ProcfsRecords::kOne);
+  CHECK_FALSE(read_text(other).empty());
+  other = std::move(moved);  // closes the uptime descriptor
+  CHECK(read_text(other) == text);
+  CHECK(open_descriptors() == descriptors);
 }

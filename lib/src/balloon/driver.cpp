@@ -42,13 +42,13 @@ Result<bool> path_exists(const std::string& path) {
 }
 
 // One sysfs attribute holding a decimal KiB count ("262144\n").
-Result<std::uint64_t> read_kib_file(const std::string& path) {
-  Result<std::string> text = read_file(path);
+Result<std::uint64_t> read_kib_file(RereadableFile& file) {
+  Result<std::string_view> text = file.read();
   if (!text) return text.error();
   std::string_view value = trim(*text);
-  if (value.empty()) return Error{path + ": file is empty"};
+  if (value.empty()) return Error{file.path() + ": file is empty"};
   std::optional<std::uint64_t> kib = parse_u64(value);
-  if (!kib) return Error{path + ": value " + quoted(value) + " is not a number of KiB"};
+  if (!kib) return Error{file.path() + ": value " + quoted(value) + " is not a number of KiB"};
   return *kib;
 }
 
@@ -126,7 +126,12 @@ Result<BalloonState> parse_legacy_balloon(std::string_view text, std::string_vie
 
 BalloonDriver::BalloonDriver(std::string sysfs_root, std::string procfs_root)
     : sysfs_dir_(join_path(sysfs_root, kSysfsBalloonDir)),
-      legacy_path_(join_path(procfs_root, kLegacyBalloonFile)) {}
+      legacy_path_(join_path(procfs_root, kLegacyBalloonFile)),
+      target_kb_(sysfs_dir_ + "/target_kb"),
+      current_kb_(sysfs_dir_ + "/info/current_kb"),
+      low_kb_(sysfs_dir_ + "/info/low_kb"),
+      high_kb_(sysfs_dir_ + "/info/high_kb"),
+      legacy_(legacy_path_) {}
 
 Result<BalloonInterface> BalloonDriver::detect() const {
   std::string target_kb = sysfs_dir_ + "/target_kb";
@@ -140,26 +145,37 @@ Result<BalloonInterface> BalloonDriver::detect() const {
                ENOENT};
 }
 
-Result<BalloonState> BalloonDriver::read() const {
-  Result<BalloonInterface> interface = detect();
-  if (!interface) return interface.error();
-  if (*interface == BalloonInterface::kSysfs) return read_sysfs();
-  Result<std::string> text = read_file(legacy_path_);
-  if (!text) return text.error();
-  return parse_legacy_balloon(*text, legacy_path_);
+Result<BalloonState> BalloonDriver::read(BalloonFields fields) {
+  if (!found_) {
+    Result<BalloonInterface> interface = detect();
+    if (!interface) return interface.error();
+    found_ = *interface;
+  }
+  Result<BalloonState> state = Error{};
+  if (*found_ == BalloonInterface::kSysfs) {
+    state = read_sysfs(fields);
+  } else if (Result<std::string_view> text = legacy_.read(); text) {
+    state = parse_legacy_balloon(*text, legacy_path_);
+  } else {
+    state = text.error();
+  }
+  // Look for the interface again next time: the driver may have gone or been replaced.
+  if (!state) found_.reset();
+  return state;
 }
 
-Result<BalloonState> BalloonDriver::read_sysfs() const {
+Result<BalloonState> BalloonDriver::read_sysfs(BalloonFields fields) {
   BalloonState state;
   state.interface = BalloonInterface::kSysfs;
-  std::pair<std::string_view, std::uint64_t*> files[] = {{"target_kb", &state.target_kib},
-                                                         {"info/current_kb", &state.current_kib},
-                                                         {"info/low_kb", &state.low_kib},
-                                                         {"info/high_kb", &state.high_kib}};
-  for (auto [name, kib] : files) {
-    Result<std::uint64_t> value = read_kib_file(join_path(sysfs_dir_, name));
+  std::pair<RereadableFile*, std::uint64_t*> files[] = {{&target_kb_, &state.target_kib},
+                                                        {&current_kb_, &state.current_kib},
+                                                        {&low_kb_, &state.low_kib},
+                                                        {&high_kb_, &state.high_kib}};
+  std::size_t count = fields == BalloonFields::kAll ? 4 : 2;
+  for (std::size_t i = 0; i < count; ++i) {
+    Result<std::uint64_t> value = read_kib_file(*files[i].first);
     if (!value) return value.error();
-    *kib = *value;
+    *files[i].second = *value;
   }
   return state;
 }

@@ -2,9 +2,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 #include "xenballoon/procfs/meminfo.h"
 #include "xenballoon/procfs/pressure.h"
@@ -63,13 +64,69 @@ std::string_view next_token(std::string_view& rest) {
   return token;
 }
 
+bool is_name_char(char c) {
+  auto byte = static_cast<unsigned char>(c);
+  return byte > 0x20 && byte < 0x7f && c != ':' && c != '=';
+}
+
 bool is_valid_name(std::string_view name) {
   if (name.empty()) return false;
-  for (char c : name) {
-    auto byte = static_cast<unsigned char>(c);
-    if (byte <= 0x20 || byte >= 0x7f || c == ':' || c == '=') return false;
+  return std::all_of(name.begin(), name.end(), is_name_char);
+}
+
+// The kernel writes its counters in exactly one shape per file. These read that shape in one pass
+// over a trimmed line and return nullopt for anything else, which then goes the general way (and
+// gets its precise error); a line they accept, the general way accepts with the same value.
+struct NameValue {
+  std::string_view name;
+  std::uint64_t value = 0;
+  bool has_kb_unit = false;
+};
+
+// Digits from `pos` to a non-digit; nullopt when there are none or they overflow 64 bits.
+std::optional<std::uint64_t> scan_digits(std::string_view line, std::size_t& pos) {
+  std::size_t start = pos;
+  std::uint64_t value = 0;
+  for (; pos < line.size() && line[pos] >= '0' && line[pos] <= '9'; ++pos) {
+    auto digit = static_cast<std::uint64_t>(line[pos] - '0');
+    if (value > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
   }
-  return true;
+  if (pos == start) return std::nullopt;
+  return value;
+}
+
+// /proc/vmstat: "name value".
+std::optional<NameValue> scan_vmstat_line(std::string_view line) {
+  std::size_t pos = 0;
+  while (pos < line.size() && is_name_char(line[pos])) ++pos;
+  if (pos == 0 || pos == line.size() || line[pos] != ' ') return std::nullopt;
+  NameValue parsed{line.substr(0, pos)};
+  ++pos;
+  std::optional<std::uint64_t> value = scan_digits(line, pos);
+  if (!value || pos != line.size()) return std::nullopt;
+  parsed.value = *value;
+  return parsed;
+}
+
+// /proc/meminfo: "Name:" blanks "value", then nothing or " kB".
+std::optional<NameValue> scan_meminfo_line(std::string_view line) {
+  std::size_t pos = 0;
+  while (pos < line.size() && is_name_char(line[pos])) ++pos;
+  if (pos == 0 || pos == line.size() || line[pos] != ':') return std::nullopt;
+  NameValue parsed{line.substr(0, pos)};
+  ++pos;
+  while (pos < line.size() && line[pos] == ' ') ++pos;
+  std::optional<std::uint64_t> value = scan_digits(line, pos);
+  if (!value) return std::nullopt;
+  if (pos != line.size()) {
+    if (line.substr(pos) != " kB") return std::nullopt;
+    if (*value > std::numeric_limits<std::uint64_t>::max() / 1024) return std::nullopt;
+    parsed.has_kb_unit = true;
+    *value *= 1024;
+  }
+  parsed.value = *value;
+  return parsed;
 }
 
 // Why parse_u64 refused `text`: all digits means it did not fit.
@@ -90,6 +147,25 @@ Error duplicate_error(std::string_view source, std::size_t line_number, std::str
   return line_error(
       source, line_number,
       "duplicate " + quoted(name) + " (first on line " + std::to_string(first_line) + ")");
+}
+
+struct NameAt {
+  std::string_view name;
+  std::size_t line_number;
+};
+
+// A name given twice makes the file ambiguous. Sorting the few dozen names is cheaper than
+// hashing them on every tick.
+Result<void> check_unique(std::vector<NameAt>& names, std::string_view source) {
+  std::sort(names.begin(), names.end(), [](const NameAt& a, const NameAt& b) {
+    return a.name != b.name ? a.name < b.name : a.line_number < b.line_number;
+  });
+  for (std::size_t i = 1; i < names.size(); ++i) {
+    if (names[i].name == names[i - 1].name) {
+      return duplicate_error(source, names[i].line_number, names[i].name, names[i - 1].line_number);
+    }
+  }
+  return {};
 }
 
 template <typename Entry>
@@ -164,9 +240,17 @@ const MeminfoField* Meminfo::find(std::string_view name) const {
 
 Result<Meminfo> parse_meminfo(std::string_view text, std::string_view source) {
   Meminfo meminfo;
-  std::unordered_map<std::string_view, std::size_t> first_line_of;
+  meminfo.fields.reserve(64);
+  std::vector<NameAt> seen;
+  seen.reserve(64);
   Result<void> parsed =
       for_each_line(text, source, [&](std::size_t line_number, std::string_view line) {
+        if (std::optional<NameValue> fast = scan_meminfo_line(line)) {
+          seen.push_back(NameAt{fast->name, line_number});
+          meminfo.fields.push_back(
+              MeminfoField{std::string(fast->name), fast->value, fast->has_kb_unit});
+          return Result<void>();
+        }
         std::size_t colon = line.find(':');
         std::string_view name = line.substr(0, colon);
         if (colon == std::string_view::npos || !is_valid_name(name)) {
@@ -198,14 +282,12 @@ Result<Meminfo> parse_meminfo(std::string_view text, std::string_view source) {
           }
           *value *= 1024;
         }
-        auto [first, inserted] = first_line_of.emplace(name, line_number);
-        if (!inserted) {
-          return Result<void>(duplicate_error(source, line_number, name, first->second));
-        }
+        seen.push_back(NameAt{name, line_number});
         meminfo.fields.push_back(MeminfoField{std::string(name), *value, has_kb_unit});
         return Result<void>();
       });
   if (!parsed) return parsed.error();
+  if (Result<void> unique = check_unique(seen, source); !unique) return unique.error();
   return meminfo;
 }
 
@@ -229,34 +311,35 @@ std::optional<std::uint64_t> Vmstat::get(std::string_view name) const {
 Result<Vmstat> parse_vmstat(std::string_view text, std::string_view source,
                             const std::vector<std::string>* keep) {
   Vmstat vmstat;
-  // Duplicates are found by sorting the names afterwards: cheaper than hashing ~180 names on
-  // every tick.
-  std::vector<std::pair<std::string_view, std::size_t>> seen;
-  seen.reserve(256);
+  vmstat.counters.reserve(keep ? keep->size() : 256);
+  std::vector<NameAt> seen;
+  seen.reserve(keep ? keep->size() : 256);
   Result<void> parsed =
       for_each_line(text, source, [&](std::size_t line_number, std::string_view line) {
-        std::string_view rest = line;
-        std::string_view name = next_token(rest);
-        std::string_view value_text = next_token(rest);
-        if (!is_valid_name(name) || value_text.empty() || !next_token(rest).empty()) {
-          return Result<void>(
-              line_error(source, line_number, "line " + quoted(line) + " is not \"name value\""));
+        std::string_view name;
+        std::optional<std::uint64_t> value;
+        if (std::optional<NameValue> fast = scan_vmstat_line(line)) {
+          name = fast->name;
+          value = fast->value;
+        } else {
+          std::string_view rest = line;
+          name = next_token(rest);
+          std::string_view value_text = next_token(rest);
+          if (!is_valid_name(name) || value_text.empty() || !next_token(rest).empty()) {
+            return Result<void>(
+                line_error(source, line_number, "line " + quoted(line) + " is not \"name value\""));
+          }
+          value = parse_u64(value_text);
+          if (!value) return Result<void>(value_error(source, line_number, name, value_text));
         }
-        std::optional<std::uint64_t> value = parse_u64(value_text);
-        if (!value) return Result<void>(value_error(source, line_number, name, value_text));
-        seen.emplace_back(name, line_number);
         if (!keep || std::find(keep->begin(), keep->end(), name) != keep->end()) {
+          seen.push_back(NameAt{name, line_number});
           vmstat.counters.push_back(VmstatCounter{std::string(name), *value});
         }
         return Result<void>();
       });
   if (!parsed) return parsed.error();
-  std::sort(seen.begin(), seen.end());
-  for (std::size_t i = 1; i < seen.size(); ++i) {
-    if (seen[i].first == seen[i - 1].first) {
-      return duplicate_error(source, seen[i].second, seen[i].first, seen[i - 1].second);
-    }
-  }
+  if (Result<void> unique = check_unique(seen, source); !unique) return unique.error();
   return vmstat;
 }
 

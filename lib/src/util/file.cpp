@@ -1,13 +1,25 @@
 #include "xenballoon/util/file.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 namespace xenballoon {
 namespace {
+
+constexpr std::size_t kInitialBuffer = 8192;
+
+Error too_large(const std::string& path, std::size_t max_bytes) {
+  return Error{"file too large: " + path + " (more than " + std::to_string(max_bytes) + " bytes)",
+               EFBIG};
+}
 
 Error errno_error(const std::string& what, const std::string& path, int err) {
   return Error{what + " " + path + ": " + std::strerror(err), err};
@@ -44,9 +56,7 @@ Result<std::string> read_file(const std::string& path, std::size_t max_bytes) {
     if (n == 0) break;
     if (out.size() + static_cast<std::size_t>(n) > max_bytes) {
       ::close(fd);
-      return Error{
-          "file too large: " + path + " (more than " + std::to_string(max_bytes) + " bytes)",
-          EFBIG};
+      return too_large(path, max_bytes);
     }
     out.append(buf, static_cast<std::size_t>(n));
   }
@@ -81,6 +91,100 @@ Result<void> write_file_atomic(const std::string& path, const std::string& data)
     return errno_error("cannot rename onto", path, err);
   }
   return {};
+}
+
+RereadableFile::RereadableFile(std::string path, ProcfsRecords records, std::size_t max_bytes)
+    : path_(std::move(path)), records_(records), max_bytes_(max_bytes) {}
+
+RereadableFile::~RereadableFile() {
+  close_file();
+}
+
+RereadableFile::RereadableFile(RereadableFile&& other) noexcept
+    : path_(std::move(other.path_)),
+      records_(other.records_),
+      max_bytes_(other.max_bytes_),
+      fd_(std::exchange(other.fd_, -1)),
+      kernel_file_(other.kernel_file_),
+      seq_chunks_(other.seq_chunks_),
+      device_(other.device_),
+      inode_(other.inode_),
+      buffer_(std::move(other.buffer_)) {}
+
+RereadableFile& RereadableFile::operator=(RereadableFile&& other) noexcept {
+  if (this != &other) {
+    close_file();
+    path_ = std::move(other.path_);
+    records_ = other.records_;
+    max_bytes_ = other.max_bytes_;
+    fd_ = std::exchange(other.fd_, -1);
+    kernel_file_ = other.kernel_file_;
+    seq_chunks_ = other.seq_chunks_;
+    device_ = other.device_;
+    inode_ = other.inode_;
+    buffer_ = std::move(other.buffer_);
+  }
+  return *this;
+}
+
+void RereadableFile::close_file() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+Result<void> RereadableFile::open_if_needed() {
+  if (fd_ >= 0) {
+    if (kernel_file_) return {};
+    struct stat named {};
+    if (::stat(path_.c_str(), &named) != 0) {
+      int err = errno;
+      close_file();
+      return errno_error("cannot open", path_, err);
+    }
+    if (named.st_dev == device_ && named.st_ino == inode_) return {};
+    close_file();
+  }
+  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) return errno_error("cannot open", path_, errno);
+  struct stat opened {};
+  struct statfs filesystem {};
+  if (::fstat(fd_, &opened) != 0 || ::fstatfs(fd_, &filesystem) != 0) {
+    int err = errno;
+    close_file();
+    return errno_error("cannot stat", path_, err);
+  }
+  device_ = opened.st_dev;
+  inode_ = opened.st_ino;
+  bool procfs = filesystem.f_type == PROC_SUPER_MAGIC;
+  seq_chunks_ = procfs && records_ == ProcfsRecords::kMany;
+  kernel_file_ = procfs || filesystem.f_type == SYSFS_MAGIC;
+  return {};
+}
+
+Result<std::string_view> RereadableFile::read() {
+  if (Result<void> opened = open_if_needed(); !opened) return opened.error();
+  if (buffer_.empty()) buffer_.resize(std::min(kInitialBuffer, max_bytes_ + 1));
+  std::size_t size = 0;
+  for (;;) {
+    if (size == buffer_.size()) buffer_.resize(std::min(buffer_.size() * 2, max_bytes_ + 1));
+    std::size_t room = buffer_.size() - size;
+    ssize_t n = ::pread(fd_, buffer_.data() + size, room, static_cast<off_t>(size));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      close_file();
+      return errno_error("cannot read", path_, err);
+    }
+    if (n == 0) break;
+    size += static_cast<std::size_t>(n);
+    if (size > max_bytes_) {
+      close_file();
+      return too_large(path_, max_bytes_);
+    }
+    // A short read ends a regular file, a sysfs attribute and a one-record procfs file.
+    if (!seq_chunks_ && static_cast<std::size_t>(n) < room) break;
+  }
+  return std::string_view(buffer_.data(), size);
 }
 
 }  // namespace xenballoon

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "xenballoon/result.h"
+#include "xenballoon/util/file.h"
 
 namespace xenballoon {
 
@@ -33,8 +35,15 @@ struct BalloonState {
 // unlabelled line, an empty text and a last line without a newline are errors.
 Result<BalloonState> parse_legacy_balloon(std::string_view text, std::string_view source);
 
-// Reads and sets the balloon target under configurable roots. Thread-safe: holds only immutable
-// paths and looks the interface up on every call, so a driver module loaded later is found.
+// Which sysfs files read() looks at. The legacy file always gives all four values.
+enum class BalloonFields {
+  kAll,
+  kTargetAndCurrent,  // low_kib and high_kib stay 0: two files instead of four on every tick
+};
+
+// Reads and sets the balloon target under configurable roots. The interface found is remembered
+// and its files stay open (see RereadableFile) until a read fails; while no driver is found every
+// call looks again, so a driver module loaded later is found. Not thread-safe: one per thread.
 class BalloonDriver {
  public:
   explicit BalloonDriver(std::string sysfs_root = "/sys", std::string procfs_root = "/proc");
@@ -43,7 +52,7 @@ class BalloonDriver {
   // an error (errnum ENOENT) "no Xen balloon driver: neither <path> nor <path> exists".
   Result<BalloonInterface> detect() const;
 
-  Result<BalloonState> read() const;
+  Result<BalloonState> read(BalloonFields fields = BalloonFields::kAll);
 
   // Asks the driver for a new target. Refuses 0 and values whose bytes overflow 64 bits (errnum
   // EINVAL); write errors carry the errno and the path.
@@ -55,10 +64,16 @@ class BalloonDriver {
   const std::string& legacy_path() const { return legacy_path_; }
 
  private:
-  Result<BalloonState> read_sysfs() const;
+  Result<BalloonState> read_sysfs(BalloonFields fields);
 
   std::string sysfs_dir_;
   std::string legacy_path_;
+  std::optional<BalloonInterface> found_;
+  RereadableFile target_kb_;
+  RereadableFile current_kb_;
+  RereadableFile low_kb_;
+  RereadableFile high_kb_;
+  RereadableFile legacy_;
 };
 
 }  // namespace xenballoon

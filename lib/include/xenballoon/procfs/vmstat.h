@@ -27,7 +27,8 @@ struct Vmstat {
 // Parses /proc/vmstat text (`name value` per line); `source` names the file in errors. Rejects any
 // other line, a non-number or overflowing value, a duplicate name, an empty text and a last line
 // without a newline.
-// With `keep`, only those counters are stored (the whole text is still checked).
+// With `keep`, only those counters are stored and checked for duplicates: a repeated counter the
+// caller does not use cannot give it a wrong value (every line's syntax is still checked).
 Result<Vmstat> parse_vmstat(std::string_view text, std::string_view source,
                             const std::vector<std::string>* keep = nullptr);
 
