@@ -158,6 +158,41 @@ TEST_CASE("meminfo: huge values are checked for overflow") {
   CHECK_THAT(overflow.error().message, Contains("overflows"));
 }
 
+TEST_CASE("meminfo and vmstat: the kernel's line shape and other spacings read the same") {
+  // The kernel's exact shape takes a one-pass path; tabs, extra blanks and leading zeros go the
+  // general way. Both must agree on every value.
+  auto kernel = parse_meminfo("MemTotal:         204924 kB\nHugePages_Total:       0\n", "m");
+  auto other = parse_meminfo("MemTotal:\t0204924  kB\n  HugePages_Total: 0\n", "m");
+  REQUIRE(kernel.ok());
+  REQUIRE(other.ok());
+  CHECK(kernel->get("MemTotal") == other->get("MemTotal"));
+  CHECK(kernel->find("HugePages_Total")->has_kb_unit ==
+        other->find("HugePages_Total")->has_kb_unit);
+  CHECK_FALSE(parse_meminfo("MemTotal: 12 kB extra\n", "m").ok());
+  CHECK_FALSE(parse_meminfo("MemTotal: 12 KB\n", "m").ok());
+
+  auto fast = parse_vmstat("pswpin 18446744073709551615\npgmajfault 7\n", "v");
+  auto slow = parse_vmstat("pswpin\t18446744073709551615\n pgmajfault  007 \n", "v");
+  REQUIRE(fast.ok());
+  REQUIRE(slow.ok());
+  CHECK(fast->get("pswpin") == slow->get("pswpin"));
+  CHECK(fast->get("pgmajfault") == slow->get("pgmajfault"));
+  CHECK_THAT(parse_vmstat("pswpin 18446744073709551616\n", "v").error().message,
+             Contains("out of range"));
+}
+
+TEST_CASE("vmstat: with a selection, only selected counters must be unique") {
+  const std::vector<std::string> keep = {"pswpin"};
+  auto unselected_twice = parse_vmstat("nr_free_pages 1\npswpin 2\nnr_free_pages 3\n", "v", &keep);
+  REQUIRE(unselected_twice.ok());
+  CHECK(unselected_twice->counters.size() == 1);
+  CHECK(unselected_twice->get("pswpin") == 2u);
+  auto selected_twice = parse_vmstat("pswpin 1\nnr_free_pages 1\npswpin 3\n", "v", &keep);
+  REQUIRE_FALSE(selected_twice.ok());
+  CHECK(selected_twice.error().message == "v:3: duplicate \"pswpin\" (first on line 1)");
+  CHECK_FALSE(parse_vmstat("nr_free_pages x\npswpin 2\n", "v", &keep).ok());  // syntax everywhere
+}
+
 TEST_CASE("meminfo: a duplicate name is rejected") {
   Result<Meminfo> parsed =
       parse_meminfo("MemTotal: 1 kB\nMemFree: 2 kB\nMemTotal: 3 kB\n", "/proc/meminfo");
