@@ -100,7 +100,8 @@ class Agent {
   std::unique_ptr<http::Server> server_;
 
   // xenstore
-  std::unique_ptr<xenstore::Client> xs_;
+  std::unique_ptr<xenstore::Client> xs_;       // requests; both are set or both are null
+  std::unique_ptr<xenstore::Client> watcher_;  // holds the watch on memory/
   Clock::time_point next_reconnect_{};
   std::chrono::milliseconds reconnect_backoff_{100};
   bool xs_ever_connected_ = false;

@@ -39,24 +39,37 @@ AgentMetrics::AgentMetrics(const std::string& version)
       &family(prometheus::BuildHistogram(), kPublishDuration, r).Add({}, seconds_buckets());
   directed_latency_ =
       &family(prometheus::BuildHistogram(), kDirectedLatency, r).Add({}, seconds_buckets());
+  auto& cpu = family(prometheus::BuildCounter(), kCpuSeconds, r);
+  tick_cpu_ = &cpu.Add({{"activity", "tick"}});
+  publish_cpu_ = &cpu.Add({{"activity", "publish"}});
   family(prometheus::BuildGauge(), kBuildInfo, r).Add({{"version", version}}).Set(1);
   // Series that should read 0 from the start rather than appear on the first event.
   for (const char* d : {"up", "down"}) adjustments_->Add({{"direction", d}});
-  for (const char* s : {"psi", "swapin", "majfault"}) pressure_->Add({{"signal", s}});
+  const char* signal_names[] = {"psi", "swapin", "majfault"};
+  for (std::size_t i = 0; i < signals_.size(); ++i) {
+    signals_[i] = &pressure_->Add({{"signal", signal_names[i]}});
+  }
+  const char* setting_names[] = {"selfballoon", "uphysteresis", "downhysteresis", "minmem_mib",
+                                 "interval_seconds"};
+  for (std::size_t i = 0; i < settings_by_kind_.size(); ++i) {
+    settings_by_kind_[i] = &settings_->Add({{"setting", setting_names[i]}});
+  }
   for (const char* p : {"ok", "error"}) publications_->Add({{"result", p}});
 }
 
 prometheus::Counter& AgentMetrics::adjustment(const std::string& direction) {
   return adjustments_->Add({{"direction", direction}});
 }
-prometheus::Counter& AgentMetrics::skipped(const std::string& reason) {
-  return skipped_->Add({{"reason", reason}});
+prometheus::Counter& AgentMetrics::skipped(SkipReason reason) {
+  prometheus::Counter*& counter = skipped_by_reason_.at(static_cast<std::size_t>(reason));
+  if (counter == nullptr) counter = &skipped_->Add({{"reason", std::string(to_string(reason))}});
+  return *counter;
 }
-prometheus::Counter& AgentMetrics::shrink_held(const std::string& reason) {
-  return shrink_held_->Add({{"reason", reason}});
-}
-prometheus::Gauge& AgentMetrics::pressure(const std::string& signal) {
-  return pressure_->Add({{"signal", signal}});
+prometheus::Counter& AgentMetrics::shrink_held(ShrinkHold reason) {
+  prometheus::Counter*& counter = held_by_reason_.at(static_cast<std::size_t>(reason));
+  if (counter == nullptr)
+    counter = &shrink_held_->Add({{"reason", std::string(to_string(reason))}});
+  return *counter;
 }
 prometheus::Counter& AgentMetrics::xenstore_error(const std::string& operation,
                                                   const std::string& error) {
@@ -64,9 +77,6 @@ prometheus::Counter& AgentMetrics::xenstore_error(const std::string& operation,
 }
 prometheus::Counter& AgentMetrics::override_error(const std::string& key) {
   return override_errors_->Add({{"key", key}});
-}
-prometheus::Gauge& AgentMetrics::setting(const std::string& name) {
-  return settings_->Add({{"setting", name}});
 }
 prometheus::Counter& AgentMetrics::publication(const std::string& result) {
   return publications_->Add({{"result", result}});

@@ -111,6 +111,14 @@ TEST_CASE("the agent publishes the data/xenballoon layout, readable by dom0") {
   REQUIRE(env.dom0().list(env.home() + "/data/xenballoon", &keys) == 0);
   CHECK(keys.size() >= 12);
   for (const auto& k : keys) CHECK(read_value(env, "data/xenballoon/" + k).size() < 2000);
+  // The agent counts its own CPU per activity: some, and far less than the wall time elapsed.
+  for (const char* activity : {"tick", "publish"}) {
+    auto cpu =
+        env.metric(std::string("xenballoon_cpu_seconds_total{activity=\"") + activity + "\"}");
+    REQUIRE(cpu.has_value());
+    CHECK(*cpu > 0);
+    CHECK(*cpu < 1.0);
+  }
 }
 
 TEST_CASE("directed ballooning follows memory/target within 100 ms, both ways") {

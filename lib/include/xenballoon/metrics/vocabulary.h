@@ -85,6 +85,8 @@ inline constexpr Family kTickDuration{"xenballoon_tick_duration_seconds", Type::
                                       "Time spent in one policy tick."};
 inline constexpr Family kPublishDuration{"xenballoon_publish_duration_seconds", Type::kHistogram,
                                          "Time spent in one publication to xenstore."};
+inline constexpr Family kCpuSeconds{"xenballoon_cpu_seconds_total", Type::kCounter,
+                                    "CPU time (user and system) spent, by activity."};
 inline constexpr Family kPublications{"xenballoon_publications_total", Type::kCounter,
                                       "Publications to xenstore, by result."};
 inline constexpr Family kDirectedLatency{
