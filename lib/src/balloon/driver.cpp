@@ -9,6 +9,7 @@
 #include <optional>
 #include <utility>
 
+#include "util/detail/lines.h"
 #include "xenballoon/util/file.h"
 #include "xenballoon/util/parse.h"
 
@@ -17,19 +18,12 @@ namespace {
 
 constexpr std::string_view kSysfsBalloonDir = "devices/system/xen_memory/xen_memory0";
 constexpr std::string_view kLegacyBalloonFile = "xen/balloon";
-constexpr std::size_t kMaxQuotedChars = 48;
+using detail::line_error;
+using detail::quoted;
 
 std::string join_path(const std::string& root, std::string_view relative) {
   if (!root.empty() && root.back() == '/') return root + std::string(relative);
   return root + "/" + std::string(relative);
-}
-
-std::string quoted(std::string_view text) {
-  return quote_untrusted(text, kMaxQuotedChars);
-}
-
-Error line_error(std::string_view source, std::size_t line_number, const std::string& what) {
-  return Error{std::string(source) + ":" + std::to_string(line_number) + ": " + what};
 }
 
 // Present, absent, or an Error when the path cannot be checked (EACCES on a parent, ...).
@@ -65,7 +59,6 @@ std::string_view balloon_interface_name(BalloonInterface interface) {
 }
 
 Result<BalloonState> parse_legacy_balloon(std::string_view text, std::string_view source) {
-  if (trim(text).empty()) return Error{std::string(source) + ": file is empty"};
   BalloonState state;
   state.interface = BalloonInterface::kLegacyProc;
   struct Required {
@@ -77,45 +70,37 @@ Result<BalloonState> parse_legacy_balloon(std::string_view text, std::string_vie
                          {"Requested target", &state.target_kib},
                          {"Low-mem balloon", &state.low_kib},
                          {"High-mem balloon", &state.high_kib}};
-  std::size_t line_number = 0;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    ++line_number;
-    std::size_t end = text.find('\n', pos);
-    // The kernel ends the file with a newline; without one the last number may be cut short.
-    if (end == std::string_view::npos) {
-      return line_error(source, line_number,
-                        "line " + quoted(text.substr(pos)) + " is cut short (no newline at end)");
-    }
-    std::string_view line = trim(text.substr(pos, end - pos));
-    pos = end + 1;
-    if (line.empty()) continue;
-    std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0) {
-      return line_error(source, line_number, "line " + quoted(line) + " is not \"Label: value\"");
-    }
-    std::string_view label = trim(line.substr(0, colon));
-    for (Required& field : required) {
-      if (field.label != label) continue;
-      if (field.line_number != 0) {
-        return line_error(source, line_number,
-                          "duplicate " + quoted(label) + " (first on line " +
-                              std::to_string(field.line_number) + ")");
-      }
-      field.line_number = line_number;
-      std::string_view value = trim(line.substr(colon + 1));
-      std::optional<std::uint64_t> kib;
-      if (value.size() > 2 && value.substr(value.size() - 2) == "kB") {
-        kib = parse_u64(trim(value.substr(0, value.size() - 2)));
-      }
-      if (!kib) {
-        return line_error(
-            source, line_number,
-            "value " + quoted(value) + " of " + quoted(label) + " is not \"<number> kB\"");
-      }
-      *field.kib = *kib;
-    }
-  }
+  Result<void> parsed = detail::for_each_line(
+      text, source, [&](std::size_t line_number, std::string_view line) -> Result<void> {
+        std::size_t colon = line.find(':');
+        if (colon == std::string_view::npos || colon == 0) {
+          return line_error(source, line_number,
+                            "line " + quoted(line) + " is not \"Label: value\"");
+        }
+        std::string_view label = trim(line.substr(0, colon));
+        for (Required& field : required) {
+          if (field.label != label) continue;
+          if (field.line_number != 0) {
+            return line_error(source, line_number,
+                              "duplicate " + quoted(label) + " (first on line " +
+                                  std::to_string(field.line_number) + ")");
+          }
+          field.line_number = line_number;
+          std::string_view value = trim(line.substr(colon + 1));
+          std::optional<std::uint64_t> kib;
+          if (value.size() > 2 && value.substr(value.size() - 2) == "kB") {
+            kib = parse_u64(trim(value.substr(0, value.size() - 2)));
+          }
+          if (!kib) {
+            return line_error(
+                source, line_number,
+                "value " + quoted(value) + " of " + quoted(label) + " is not \"<number> kB\"");
+          }
+          *field.kib = *kib;
+        }
+        return {};
+      });
+  if (!parsed) return parsed.error();
   for (const Required& field : required) {
     if (field.line_number == 0) {
       return Error{std::string(source) + ": no " + quoted(field.label) + " line"};

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "util/detail/lines.h"
 #include "xenballoon/procfs/meminfo.h"
 #include "xenballoon/procfs/pressure.h"
 #include "xenballoon/procfs/uptime.h"
@@ -16,38 +17,9 @@
 namespace xenballoon {
 namespace {
 
-constexpr std::size_t kMaxQuotedChars = 48;
-
-std::string quoted(std::string_view text) {
-  return quote_untrusted(text, kMaxQuotedChars);
-}
-
-Error line_error(std::string_view source, std::size_t line_number, const std::string& what) {
-  return Error{std::string(source) + ":" + std::to_string(line_number) + ": " + what};
-}
-
-// Calls on_line(line_number, trimmed_line) for every non-blank line. The kernel ends these files
-// with a newline; text without one was cut short, and its last number may be a prefix of the real
-// one, so that is an error rather than a silently wrong value.
-template <typename OnLine>
-Result<void> for_each_line(std::string_view text, std::string_view source, OnLine&& on_line) {
-  if (trim(text).empty()) return Error{std::string(source) + ": file is empty"};
-  std::size_t line_number = 0;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    ++line_number;
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) {
-      return line_error(source, line_number,
-                        "line " + quoted(text.substr(pos)) + " is cut short (no newline at end)");
-    }
-    std::string_view line = trim(text.substr(pos, end - pos));
-    pos = end + 1;
-    if (line.empty()) continue;
-    if (Result<void> handled = on_line(line_number, line); !handled) return handled;
-  }
-  return {};
-}
+using detail::for_each_line;
+using detail::line_error;
+using detail::quoted;
 
 bool is_space(char c) {
   return c == ' ' || c == '\t';
@@ -96,13 +68,20 @@ std::optional<std::uint64_t> scan_digits(std::string_view line, std::size_t& pos
   return value;
 }
 
+// A name from the start of `line` up to `separator`; `pos` ends just past the separator.
+std::optional<std::string_view> scan_name(std::string_view line, char separator, std::size_t& pos) {
+  pos = 0;
+  while (pos < line.size() && is_name_char(line[pos])) ++pos;
+  if (pos == 0 || pos == line.size() || line[pos] != separator) return std::nullopt;
+  return line.substr(0, pos++);
+}
+
 // /proc/vmstat: "name value".
 std::optional<NameValue> scan_vmstat_line(std::string_view line) {
   std::size_t pos = 0;
-  while (pos < line.size() && is_name_char(line[pos])) ++pos;
-  if (pos == 0 || pos == line.size() || line[pos] != ' ') return std::nullopt;
-  NameValue parsed{line.substr(0, pos)};
-  ++pos;
+  std::optional<std::string_view> name = scan_name(line, ' ', pos);
+  if (!name) return std::nullopt;
+  NameValue parsed{*name};
   std::optional<std::uint64_t> value = scan_digits(line, pos);
   if (!value || pos != line.size()) return std::nullopt;
   parsed.value = *value;
@@ -112,10 +91,9 @@ std::optional<NameValue> scan_vmstat_line(std::string_view line) {
 // /proc/meminfo: "Name:" blanks "value", then nothing or " kB".
 std::optional<NameValue> scan_meminfo_line(std::string_view line) {
   std::size_t pos = 0;
-  while (pos < line.size() && is_name_char(line[pos])) ++pos;
-  if (pos == 0 || pos == line.size() || line[pos] != ':') return std::nullopt;
-  NameValue parsed{line.substr(0, pos)};
-  ++pos;
+  std::optional<std::string_view> name = scan_name(line, ':', pos);
+  if (!name) return std::nullopt;
+  NameValue parsed{*name};
   while (pos < line.size() && line[pos] == ' ') ++pos;
   std::optional<std::uint64_t> value = scan_digits(line, pos);
   if (!value) return std::nullopt;
