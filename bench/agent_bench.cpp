@@ -70,6 +70,8 @@ int main(int argc, char** argv) {
   auto tick_count = env.metric("xenballoon_tick_duration_seconds_count").value_or(1);
   auto pub_sum = env.metric("xenballoon_publish_duration_seconds_sum").value_or(0);
   auto pub_count = env.metric("xenballoon_publish_duration_seconds_count").value_or(1);
+  auto tick_cpu = env.metric("xenballoon_cpu_seconds_total{activity=\"tick\"}").value_or(0);
+  auto pub_cpu = env.metric("xenballoon_cpu_seconds_total{activity=\"publish\"}").value_or(0);
   auto ticks_within = env.metric("xenballoon_tick_duration_seconds_bucket{le=\"5e-05\"}");
   auto pubs_within = env.metric("xenballoon_publish_duration_seconds_bucket{le=\"0.001\"}");
 
@@ -78,7 +80,8 @@ int main(int argc, char** argv) {
   directed.start_agent({"--log.level", "warning"});
   std::vector<double> latencies_ms;
   for (int i = 0; i < samples; ++i) {
-    std::uint64_t target = 200000 + (i % 2) * 40000 + i;
+    // Multiples of 4 KiB: the agent, like the kernel, rounds targets down to whole pages.
+    std::uint64_t target = 200000 + (i % 2) * 40000 + 4 * i;
     auto t0 = Clock::now();
     directed.dom0().write(directed.home() + "/memory/target", std::to_string(target));
     if (!GuestEnv::wait_until([&] { return directed.target_kb() == target; }, 2s)) continue;
@@ -88,9 +91,13 @@ int main(int argc, char** argv) {
   std::printf("%-44s %14s %10s\n", "xenballoond", "measured", "goal");
   std::printf("%-44s %11.1f us %10s\n", "policy tick (mean wall time)", tick_sum / tick_count * 1e6,
               "<= 50 us");
+  std::printf("%-44s %11.1f us %10s\n", "policy tick (mean CPU)", tick_cpu / tick_count * 1e6,
+              "<= 50 us");
   std::printf("%-44s %12.1f %% %10s\n", "policy ticks within 50 us",
               ticks_within.value_or(0) / tick_count * 100, "");
   std::printf("%-44s %11.1f us %10s\n", "publication (mean wall time)", pub_sum / pub_count * 1e6,
+              "<= 1 ms");
+  std::printf("%-44s %11.1f us %10s\n", "publication (mean CPU)", pub_cpu / pub_count * 1e6,
               "<= 1 ms");
   std::printf("%-44s %12.1f %% %10s\n", "publications within 1 ms",
               pubs_within.value_or(0) / pub_count * 100, "");
