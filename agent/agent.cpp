@@ -11,14 +11,13 @@
 #include <ctime>
 #include <ostream>
 
-#include <systemd/sd-daemon.h>
-
 #include "agent_metrics.h"
 #include "xenballoon/http/server.h"
 #include "xenballoon/metrics/guest_families.h"
 #include "xenballoon/policy/floor.h"
 #include "xenballoon/util/log.h"
 #include "xenballoon/util/parse.h"
+#include "xenballoon/util/service_manager.h"
 #include "xenballoon/version.h"
 #include "xenballoon/xenstore/client.h"
 
@@ -118,6 +117,14 @@ Agent::Agent(AgentConfig config, AgentOptions options)
 
 Agent::~Agent() {
   if (signal_fd_ >= 0) ::close(signal_fd_);
+}
+
+void Agent::notify_service_manager(const char* state) {
+  auto sent = service_manager::notify(state);
+  if (!sent && !notify_error_reported_) {
+    log::warning(sent.error().message);
+    notify_error_reported_ = true;
+  }
 }
 
 void Agent::set_settings(const AgentConfig& config) {
@@ -400,7 +407,6 @@ void Agent::tick(const char* cause) {
   }
   metrics_->tick_duration().Observe(std::chrono::duration<double>(Clock::now() - started).count());
   metrics_->tick_cpu().Increment(std::max(0.0, process_cpu_seconds() - cpu_started));
-  if (sd_watchdog_enabled(0, nullptr) > 0) sd_notify(0, "WATCHDOG=1");
 }
 
 void Agent::publish() {
@@ -714,13 +720,22 @@ int Agent::run() {
   ensure_xenstore();
   tick("start");
   publish();
-  sd_notify(0, "READY=1");
+  notify_service_manager("READY=1");
 
+  // The watchdog is fed from the loop at half its interval, not from the ticks: dom0 may stretch
+  // the tick interval (memory/interval) far beyond the unit's WatchdogSec.
+  const std::optional<std::chrono::microseconds> watchdog = service_manager::watchdog_interval();
+  auto next_watchdog = Clock::now();
   auto next_tick = Clock::now() + std::chrono::seconds(config_.interval_seconds);
   auto next_publish = Clock::now() + std::chrono::seconds(config_.publish_interval_seconds);
   while (!stopping_) {
     auto now = Clock::now();
+    if (watchdog && now >= next_watchdog) {
+      notify_service_manager("WATCHDOG=1");
+      next_watchdog = now + std::chrono::duration_cast<Clock::duration>(*watchdog / 2);
+    }
     auto wake = std::min(next_tick, next_publish);
+    if (watchdog) wake = std::min(wake, next_watchdog);
     if (!xs_) wake = std::min(wake, std::max(next_reconnect_, now));
     int timeout_ms = static_cast<int>(std::max<std::int64_t>(
         0, std::chrono::duration_cast<std::chrono::milliseconds>(wake - now).count()));
@@ -759,7 +774,7 @@ int Agent::run() {
       next_publish = now + std::chrono::seconds(config_.publish_interval_seconds);
     }
   }
-  sd_notify(0, "STOPPING=1");
+  notify_service_manager("STOPPING=1");
   log::info("stopping");
   restore_on_exit();
   http::Server::leave_running_until_exit(std::move(server_));

@@ -83,6 +83,7 @@ class Agent {
   void reread_after_resume(const char* why);
   void count_xenstore_error(const char* operation, const Error& error);
 
+  void notify_service_manager(const char* state);
   void reload_config();
   void restore_on_exit();
   void set_settings(const AgentConfig& config);
@@ -124,6 +125,7 @@ class Agent {
 
   // say-once flags
   bool psi_absent_reported_ = false;
+  bool notify_error_reported_ = false;
   bool balloon_absent_reported_ = false;
   std::optional<SkipReason> last_skip_logged_;
   bool stopping_ = false;

@@ -393,7 +393,7 @@ TEST_CASE("legacy_paths writes the 2008 keys where dom0 allows, and reports EACC
   CHECK(value == "7.30 2.52");
 }
 
-TEST_CASE("under systemd the agent sends READY=1 and watchdog pings") {
+TEST_CASE("under systemd the agent sends READY=1, and watchdog pings however long its interval") {
   TempDir tmp;
   std::string socket_path = tmp.path() + "/notify";
   int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -404,24 +404,26 @@ TEST_CASE("under systemd the agent sends READY=1 and watchdog pings") {
   timeval tv{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 
-  GuestEnv env(kFastPressure);
+  // A 60 s policy interval (dom0 may stretch it further) must not starve a 1 s watchdog.
+  GuestEnv env("interval_seconds: 60\n");
   std::uint16_t port = free_port();
   ChildProcess agent({xenballoond_binary(), "--config", env.config_path(), "--path.procfs",
                       env.procfs(), "--path.sysfs", env.sysfs(), "--pidfile", env.pidfile(),
                       "--web.listen-address", "127.0.0.1:" + std::to_string(port)},
                      {{"XENSTORED_PATH", env.xenstored().domain_socket(GuestEnv::kDomid)},
                       {"NOTIFY_SOCKET", socket_path},
-                      {"WATCHDOG_USEC", "2000000"}});
-  std::set<std::string> seen;
+                      {"WATCHDOG_USEC", "1000000"}});
+  int ready = 0, pings = 0;
   char buf[512];
-  for (int i = 0; i < 6 && seen.size() < 2; ++i) {
+  auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < 3s) {
     ssize_t n = ::recv(fd, buf, sizeof buf, 0);
     if (n <= 0) break;
     std::string message(buf, static_cast<std::size_t>(n));
-    if (message.find("READY=1") != std::string::npos) seen.insert("READY=1");
-    if (message.find("WATCHDOG=1") != std::string::npos) seen.insert("WATCHDOG=1");
+    ready += message == "READY=1";
+    pings += message == "WATCHDOG=1";
   }
   ::close(fd);
-  CHECK(seen.count("READY=1") == 1);
-  CHECK(seen.count("WATCHDOG=1") == 1);
+  CHECK(ready == 1);
+  CHECK(pings >= 4);  // every half second: 6 in 3 s, of which at least 4 even on a busy machine
 }

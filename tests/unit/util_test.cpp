@@ -1,16 +1,21 @@
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "xenballoon/util/file.h"
 #include "xenballoon/util/parse.h"
+#include "xenballoon/util/service_manager.h"
 
 using namespace xenballoon;
 
@@ -154,4 +159,78 @@ TEST_CASE("RereadableFile: a sysfs attribute stays open; moving hands the descri
   other = std::move(moved);  // closes the uptime descriptor
   CHECK(read_text(other) == text);
   CHECK(open_descriptors() == descriptors);
+}
+
+// ---- service manager notifications ----
+
+namespace {
+
+// A datagram socket standing in for the service manager's; unlinked on destruction.
+struct NotifySocket {
+  int fd = -1;
+  std::string name;
+  explicit NotifySocket(std::string socket_name) : name(std::move(socket_name)) {
+    fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path, name.data(), name.size());
+    if (name[0] == '@') address.sun_path[0] = '\0';
+    auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size());
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), length) == 0);
+    timeval tv{2, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~NotifySocket() {
+    ::close(fd);
+    if (name[0] == '/') ::unlink(name.c_str());
+  }
+  std::string receive() const {
+    char buf[256];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("service_manager::notify sends one datagram to a path or an abstract socket") {
+  ScratchDir dir;
+  NotifySocket path_socket(dir.file("notify"));
+  ::setenv("NOTIFY_SOCKET", path_socket.name.c_str(), 1);
+  REQUIRE(service_manager::notify("READY=1").ok());
+  CHECK(path_socket.receive() == "READY=1");
+
+  NotifySocket abstract_socket("@xenballoon-test-" + std::to_string(::getpid()));
+  ::setenv("NOTIFY_SOCKET", abstract_socket.name.c_str(), 1);
+  REQUIRE(service_manager::notify("WATCHDOG=1").ok());
+  CHECK(abstract_socket.receive() == "WATCHDOG=1");
+
+  ::setenv("NOTIFY_SOCKET", dir.file("nobody-listens").c_str(), 1);
+  auto refused = service_manager::notify("READY=1");
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.find(dir.file("nobody-listens")) != std::string::npos);
+  ::setenv("NOTIFY_SOCKET", "relative", 1);
+  CHECK(service_manager::notify("READY=1").error().errnum == EINVAL);
+
+  ::unsetenv("NOTIFY_SOCKET");
+  CHECK(service_manager::notify("READY=1").ok());  // not under a service manager: nothing to do
+}
+
+TEST_CASE("service_manager::watchdog_interval honours WATCHDOG_PID") {
+  ::unsetenv("WATCHDOG_PID");
+  ::unsetenv("WATCHDOG_USEC");
+  CHECK_FALSE(service_manager::watchdog_interval().has_value());
+  ::setenv("WATCHDOG_USEC", "30000000", 1);
+  CHECK(service_manager::watchdog_interval() == std::chrono::seconds(30));
+  ::setenv("WATCHDOG_PID", std::to_string(::getpid()).c_str(), 1);
+  CHECK(service_manager::watchdog_interval() == std::chrono::seconds(30));
+  ::setenv("WATCHDOG_PID", std::to_string(::getpid() + 1).c_str(), 1);
+  CHECK_FALSE(service_manager::watchdog_interval().has_value());  // meant for another process
+  ::unsetenv("WATCHDOG_PID");
+  for (const char* bad : {"0", "-5", "30s", ""}) {
+    ::setenv("WATCHDOG_USEC", bad, 1);
+    CHECK_FALSE(service_manager::watchdog_interval().has_value());
+  }
+  ::unsetenv("WATCHDOG_USEC");
 }

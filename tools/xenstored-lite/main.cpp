@@ -7,12 +7,11 @@
 #include <string>
 #include <vector>
 
-#include <systemd/sd-daemon.h>
-
 #include "daemon.h"
 #include "tree_text.h"
 #include "xenballoon/util/file.h"
 #include "xenballoon/util/parse.h"
+#include "xenballoon/util/service_manager.h"
 
 namespace {
 
@@ -155,7 +154,7 @@ int main(int argc, char** argv) {
     }
   }
   std::fprintf(stderr, "xenstored-lite: listening on %s/socket\n", options.rundir.c_str());
-  sd_notify(0, "READY=1");
+  (void)xenballoon::service_manager::notify("READY=1");
   int rc = daemon.run();
   if (!pid_file.empty()) unlink(pid_file.c_str());
   return rc;
