@@ -163,6 +163,9 @@ T_FETCHED=$SECONDS
 LOG_DIR=${LOG_DIR:-${TMPDIR:-/tmp}/xenballoon-xen-logs/$(date +%Y%m%d-%H%M%S)-$$}
 mkdir -p "$LOG_DIR" || die "cannot create the log dir $LOG_DIR"
 LOG_DIR=$(cd "$LOG_DIR" && pwd)
+# Two runs writing one log directory would read each other's results.
+exec 8> "$LOG_DIR/.lock"
+flock -n 8 || die "another run is using the log dir $LOG_DIR"
 rm -rf "$LOG_DIR/serial.log" "$LOG_DIR/qemu.log" "$LOG_DIR/summary.txt" "$LOG_DIR/artifacts"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/xenballoon-xen.XXXXXX") || die "mktemp failed"
 cleanup() { if [ -n "$KEEP" ]; then say "kept $WORK"; else rm -rf "$WORK"; fi; }

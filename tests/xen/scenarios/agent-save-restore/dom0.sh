@@ -12,14 +12,22 @@ if [ "$(tail -n 1 /xbtest/scenarios.list)" != "$XB_SCENARIO" ]; then
     xb_log "skipped: $XB_SCENARIO must be the last scenario of the run"
     exit 0
 fi
+# Earlier scenarios leave memory/target where they set it (agent-ceiling-and-stop: 400 MiB);
+# start from the guest.cfg value, as a freshly created guest would.
+xl mem-set guest 256m
 if ! xb_wait sr-ready 1 200; then xb_fail sr-ready "the guest agent never got ready"; exit 1; fi
-xb_log "before save: xl list: $(xl list guest | awk 'NR==2{print "id=" $2 " mem=" $3}'); heartbeat=$(xenstore-read $OLD/data/xenballoon/heartbeat); dom0 MemFree $(awk '/^MemFree/{print $2}' /proc/meminfo) kB"
+xb_log "before save: xl list: $(xl list guest | awk 'NR==2{print "id=" $2 " mem=" $3}'); memory/target=$(xenstore-read $OLD/memory/target); heartbeat=$(xenstore-read $OLD/data/xenballoon/heartbeat); dom0 MemFree $(awk '/^MemFree/{print $2}' /proc/meminfo) kB; /run: $(df -k /run | awk 'NR==2{print $4 " KiB free"}')"
 t0=$(xb_now)
 xl save guest /run/guest.save > /tmp/xl-save.log 2>&1; src=$?
 t1=$(xb_now)
 while IFS= read -r l; do xb_log "xl save: $l"; done < /tmp/xl-save.log
 xb_check xl-save "rc=$src in $(awk "BEGIN{print $t1-$t0}") s, image $(du -k /run/guest.save 2>/dev/null | cut -f1) KiB" test "$src" = 0
-[ "$src" = 0 ] || exit 1
+if [ "$src" != 0 ]; then
+    xb_signal sr-failed 1
+    xl list > /tmp/xl-list.log 2>&1; xl dmesg 2>&1 | tail -n 20 >> /tmp/xl-list.log
+    while IFS= read -r l; do xb_log "after failed save: $l"; done < /tmp/xl-list.log
+    exit 1
+fi
 xl restore /run/guest.save > /tmp/xl-restore.log 2>&1; rrc=$?
 t2=$(xb_now)
 while IFS= read -r l; do xb_log "xl restore: $l"; done < /tmp/xl-restore.log

@@ -24,10 +24,16 @@ start_agent /tmp/sr.yaml
 at_floor() { [ "$(tkb)" -le $FLOOR ] && [ "$(ckb)" -le $((FLOOR + 1024)) ]; }
 wait_until 60 at_floor
 xb_log "before save: domid $(xenstore-read domid) target_kb=$(tkb) current_kb=$(ckb) heartbeat=$(xenstore-read data/xenballoon/heartbeat)"
+ps > /tmp/ps.log 2>&1
+while IFS= read -r l; do xb_log "before save, ps: $l"; done < /tmp/ps.log
 phase saving
 xb_signal sr-ready 1
 restored() { [ "$(xenstore-read data/xbtest/sr-restored 2>/dev/null)" = 1 ]; }
-if ! wait_until 400 restored; then
+# dom0 writes sr-failed in the old home when `xl save` failed: say what the kernel saw
+restored_or_failed() { restored || [ "$(xb_get sr-failed)" = 1 ]; }
+if ! wait_until 400 restored_or_failed || ! restored; then
+    dmesg 2>&1 | tail -n 60 > /tmp/dmesg.log; ps >> /tmp/dmesg.log 2>&1
+    while IFS= read -r l; do xb_log "after failed save: $l"; done < /tmp/dmesg.log
     xb_fail restored "no sr-restored in $(xenstore-read domid 2>&1)'s home"
     stop_agent; stop_sampler; agent_report; exit 1
 fi

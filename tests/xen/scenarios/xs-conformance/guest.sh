@@ -10,7 +10,13 @@ if ! command -v xs_conformance > /dev/null; then
     xb_signal xsconf-guest-done
     exit 1
 fi
-xs_conformance --role guest > /tmp/xsc-guest.txt 2> /tmp/xsc-guest.err
+# A failed transaction start through /dev/xen/xenbus leaves this guest kernel
+# unable to suspend (see the probe's --skip-failing-transaction-start): when
+# a later scenario of this boot saves the guest, leave that case out here (the
+# stand-in comparison still checks it against the captured real answer).
+skip=
+grep -qx agent-save-restore /xbtest/scenarios.list && skip=--skip-failing-transaction-start
+xs_conformance --role guest $skip > /tmp/xsc-guest.txt 2> /tmp/xsc-guest.err
 rc=$?
 xb_signal xsconf-guest-done
 compare_probe_output guest $rc /tmp/xsc-guest.txt /tmp/xsc-guest.err
