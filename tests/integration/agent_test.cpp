@@ -272,7 +272,7 @@ TEST_CASE("the agent survives xenstored being killed and restarted") {
       5s));
 }
 
-TEST_CASE("/metrics, /healthz and the landing page; bad requests get clean answers") {
+TEST_CASE("/metrics, /healthz and the landing page, and clean answers to bad requests") {
   GuestEnv env(kFastPressure);
   env.start_agent();
   auto metrics = http_get(env.port(), "/metrics");
@@ -312,7 +312,7 @@ TEST_CASE("SIGHUP reloads a valid configuration and refuses an invalid one") {
   CHECK(env.agent().running());
 }
 
-TEST_CASE("check-config names the key and the line; once explains the decision") {
+TEST_CASE("check-config names the key and the line, and once explains the decision") {
   TempDir tmp;
   std::string bad = tmp.path() + "/bad.yaml";
   std::ofstream(bad) << "policy: pressure\ninterval_seconds: soon\n";

@@ -210,7 +210,7 @@ TEST_CASE("meminfo: CRLF line ends and trailing spaces are accepted") {
   CHECK(parsed->get("HugePages_Free") == 0u);
 }
 
-TEST_CASE("meminfo: missing fields parse; the ballooning check names what is missing") {
+TEST_CASE("meminfo: missing fields parse, and the ballooning check names what is missing") {
   Result<Meminfo> no_committed = parse_meminfo("MemTotal: 204924 kB\nMemFree: 1 kB\n", "m");
   REQUIRE(no_committed.ok());
   Result<void> plausible = check_plausible_for_ballooning(*no_committed, "/proc/meminfo");
