@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -16,93 +15,23 @@
 #include <stdexcept>
 #include <thread>
 
-extern char** environ;
+#include "xenballoon/util/spawn.h"
 
 namespace xenballoon::testing {
 namespace {
 
-std::vector<std::string> merged_environment(const std::map<std::string, std::string>& extra) {
-  std::map<std::string, std::string> all;
-  for (char** e = environ; *e; ++e) {
-    std::string kv(*e);
-    auto eq = kv.find('=');
-    if (eq != std::string::npos) all[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  for (const auto& [k, v] : extra) all[k] = v;
-  std::vector<std::string> out;
-  for (const auto& [k, v] : all) out.push_back(k + "=" + v);
-  return out;
-}
-
-std::vector<char*> c_strings(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (auto& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
-// argv[0] as given when it names a path, else the first executable match on $PATH.
-std::string resolve_program(const std::string& name) {
-  if (name.find('/') != std::string::npos) return name;
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "/usr/bin:/bin";
-  for (std::size_t begin = 0; begin <= dirs.size();) {
-    std::size_t end = dirs.find(':', begin);
-    if (end == std::string::npos) end = dirs.size();
-    std::string candidate = (end > begin ? dirs.substr(begin, end - begin) : ".") + "/" + name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    begin = end + 1;
-  }
-  return name;
-}
-
-// fork + exec rather than posix_spawn, to set PR_SET_PDEATHSIG: a test killed by ctest's timeout
-// or a crash takes its xenstored-lite and agents with it instead of leaving them running.
-// The kernel sends the signal when the *thread* that forked exits: start children from the
-// test's own thread.
-pid_t spawn(const std::vector<std::string>& argv_in, const std::map<std::string, std::string>& env,
-            int stdout_fd, int stderr_fd) {
-  std::vector<std::string> argv = argv_in;
-  std::vector<std::string> envs = merged_environment(env);
-  std::string program = resolve_program(argv.at(0));
-  auto c_argv = c_strings(argv);
-  auto c_env = c_strings(envs);
-  int report[2];
-  if (::pipe2(report, O_CLOEXEC) != 0) {
-    throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-  }
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    int err = errno;
-    ::close(report[0]);
-    ::close(report[1]);
-    throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(err));
-  }
-  if (pid == 0) {  // the child: async-signal-safe calls only until execve
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);  // the test died before prctl took effect
-    int null_fd = ::open("/dev/null", O_RDONLY);
-    if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
-    if (stdout_fd >= 0) ::dup2(stdout_fd, STDOUT_FILENO);
-    if (stderr_fd >= 0) ::dup2(stderr_fd, STDERR_FILENO);
-    ::execve(program.c_str(), c_argv.data(), c_env.data());
-    int err = errno;
-    [[maybe_unused]] ssize_t written = ::write(report[1], &err, sizeof err);
-    ::_exit(127);
-  }
-  ::close(report[1]);
-  int err = 0;
-  ssize_t n;
-  do {
-    n = ::read(report[0], &err, sizeof err);
-  } while (n < 0 && errno == EINTR);
-  ::close(report[0]);
-  if (n == static_cast<ssize_t>(sizeof err)) {  // execve failed: reap the child, say why
-    ::waitpid(pid, nullptr, 0);
-    throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(err));
-  }
-  return pid;
+// A test killed by ctest's timeout or a crash takes its xenstored-lite and agents with it
+// (spawn's PR_SET_PDEATHSIG): start children from the test's own thread.
+pid_t start_child(const std::vector<std::string>& argv,
+                  const std::map<std::string, std::string>& env, int stdout_fd, int stderr_fd) {
+  SpawnOptions options;
+  options.argv = argv;
+  options.env = environment_with(env);
+  options.stdout_fd = stdout_fd;
+  options.stderr_fd = stderr_fd;
+  Result<pid_t> pid = spawn(options);
+  if (!pid) throw std::runtime_error(pid.error().message);
+  return *pid;
 }
 
 int open_output(const std::string& path) {
@@ -118,7 +47,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv,
   int out_fd = open_output(stdout_path);
   int err_fd = open_output(stderr_path);
   try {
-    pid_ = spawn(argv, env, out_fd, err_fd);
+    pid_ = start_child(argv, env, out_fd, err_fd);
   } catch (...) {
     if (out_fd >= 0) ::close(out_fd);
     if (err_fd >= 0) ::close(err_fd);
