@@ -155,10 +155,9 @@ bool Agent::ensure_xenstore() {
   // every reply on it would travel; the other makes the requests, whose replies come straight
   // back to this thread (about half the CPU per request).
   auto requests = xenstore::Client::open(options_.xenstore_socket);
-  Result<void> watched =
-      requests ? (*client)->watch("memory", kWatchToken) : Result<void>(requests.error());
-  if (!watched) {
-    count_xenstore_error("watch", watched.error());
+  Result<void> watched = requests ? (*client)->watch("memory", kWatchToken) : Result<void>();
+  if (!requests || !watched) {
+    if (!watched) count_xenstore_error("watch", watched.error());
     next_reconnect_ = Clock::now() + reconnect_backoff_;
     reconnect_backoff_ = std::min(reconnect_backoff_ * 2, kMaxReconnectBackoff);
     return false;
