@@ -6,6 +6,7 @@
 #include <fstream>
 #include <string>
 
+#include "temp_dir.h"
 #include "xenballoon/balloon/driver.h"
 #include "xenballoon/util/file.h"
 
@@ -20,24 +21,11 @@ const std::string kRealSys = kFixtures + "/balloon/real-xen-4.17/sys";
 const std::string kLegacyProc = kFixtures + "/balloon/legacy-xenlinux/proc";
 const std::string kXenMemory = "sys/devices/system/xen_memory/xen_memory0";
 
-// A fresh directory under the system temp dir holding sys/ and proc/ roots, removed at scope exit.
-class TempRoots {
+// sys/ and proc/ roots in a fresh temp dir, removed at scope exit.
+class TempRoots : public xenballoon::testing::TempDir {
  public:
-  TempRoots() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "balloon-test.XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempRoots() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempRoots(const TempRoots&) = delete;
-  TempRoots& operator=(const TempRoots&) = delete;
-
-  std::string sys() const { return (path_ / "sys").string(); }
-  std::string proc() const { return (path_ / "proc").string(); }
-  std::string file(const std::string& relative) const { return (path_ / relative).string(); }
+  std::string sys() const { return file("sys"); }
+  std::string proc() const { return file("proc"); }
   BalloonDriver driver() const { return BalloonDriver(sys(), proc()); }
 
   void copy_real_sysfs() const {
@@ -46,23 +34,6 @@ class TempRoots {
   void copy_legacy_proc() const {
     std::filesystem::copy(kLegacyProc, proc(), std::filesystem::copy_options::recursive);
   }
-
-  void write(const std::string& relative, const std::string& content) const {
-    std::filesystem::path file = path_ / relative;
-    std::filesystem::create_directories(file.parent_path());
-    std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    out << content;
-    REQUIRE(out.good());
-  }
-
-  std::string read(const std::string& relative) const {
-    Result<std::string> text = read_file(file(relative));
-    REQUIRE(text.ok());
-    return *text;
-  }
-
- private:
-  std::filesystem::path path_;
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <string>
 
+#include "temp_dir.h"
 #include "xenballoon/procfs/meminfo.h"
 #include "xenballoon/procfs/pressure.h"
 #include "xenballoon/procfs/reader.h"
@@ -16,6 +17,7 @@
 using namespace xenballoon;
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
+using xenballoon::testing::TempDir;
 
 namespace {
 
@@ -27,35 +29,6 @@ std::string fixture_text(const std::string& path) {
   REQUIRE(text.ok());
   return *text;
 }
-
-// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "procfs-test.XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-
-  void write(const std::string& relative, const std::string& content) const {
-    std::filesystem::path file = path_ / relative;
-    std::filesystem::create_directories(file.parent_path());
-    std::ofstream out(file, std::ios::binary);
-    out << content;
-    REQUIRE(out.good());
-  }
-
- private:
-  std::filesystem::path path_;
-};
 
 }  // namespace
 
@@ -431,11 +404,11 @@ TEST_CASE("reader: parse errors name the full path and line") {
 
 TEST_CASE("reader: a missing root fails with ENOENT and the path") {
   TempDir dir;
-  ProcfsReader reader((dir.path() / "absent").string());
+  ProcfsReader reader(dir.file("absent"));
   Result<Meminfo> meminfo = reader.meminfo();
   REQUIRE_FALSE(meminfo.ok());
   CHECK(meminfo.error().errnum == ENOENT);
-  CHECK_THAT(meminfo.error().message, Contains((dir.path() / "absent/meminfo").string()));
+  CHECK_THAT(meminfo.error().message, Contains(dir.file("absent/meminfo")));
   CHECK(reader.uptime().error().errnum == ENOENT);
 }
 
@@ -445,9 +418,9 @@ TEST_CASE("reader: a 2 MiB file fails cleanly at the read cap") {
   for (int i = 0; huge.size() < (2u << 20); ++i) huge += "counter_" + std::to_string(i) + " 1\n";
   dir.write("vmstat", huge);
   dir.write("meminfo", "MemTotal: " + std::string(2u << 20, '1') + " kB\n");
-  ProcfsReader reader(dir.path().string());
+  ProcfsReader reader(dir.path());
   for (const Error& error : {reader.vmstat().error(), reader.meminfo().error()}) {
     CHECK(error.errnum == EFBIG);
-    CHECK_THAT(error.message, Contains("file too large: " + dir.path().string()));
+    CHECK_THAT(error.message, Contains("file too large: " + dir.path()));
   }
 }

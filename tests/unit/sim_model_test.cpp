@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.h"
 #include "xenballoon/balloon/driver.h"
 #include "xenballoon/procfs/meminfo.h"
 #include "xenballoon/procfs/pressure.h"
@@ -24,6 +25,7 @@
 using namespace xenballoon;
 using namespace xenballoon::sim;
 using Catch::Matchers::Contains;
+using xenballoon::testing::TempDir;
 
 namespace {
 
@@ -31,27 +33,6 @@ const std::string kRealXen = XENBALLOON_REAL_XEN_FIXTURES;
 const std::string kScenarioDir = std::string(XENBALLOON_FIXTURES) + "/../../tools/sim/scenarios";
 constexpr std::uint64_t kMib = 1024;  // KiB per MiB
 constexpr std::uint64_t kRatePagesPerSecond = pages_from_mib(256);
-
-// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "sim-test.XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 WorkloadSpec steady(std::uint64_t base_mib, std::uint64_t noise_mib = 0) {
   WorkloadSpec workload;

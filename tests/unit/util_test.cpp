@@ -13,11 +13,13 @@
 #include <fstream>
 #include <string>
 
+#include "temp_dir.h"
 #include "xenballoon/util/file.h"
 #include "xenballoon/util/parse.h"
 #include "xenballoon/util/service_manager.h"
 
 using namespace xenballoon;
+using xenballoon::testing::TempDir;
 
 TEST_CASE("parse_u64 accepts whole decimal numbers only") {
   CHECK(parse_u64("0") == 0u);
@@ -50,20 +52,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct ScratchDir {
-  fs::path path;
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "xenballoon-util-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~ScratchDir() { fs::remove_all(path); }
-  void write(const std::string& name, const std::string& text) const {
-    std::ofstream(path / name, std::ios::binary | std::ios::trunc) << text;
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
 std::size_t open_descriptors() {
   return static_cast<std::size_t>(
       std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator()));
@@ -78,7 +66,7 @@ std::string read_text(xenballoon::RereadableFile& file) {
 }  // namespace
 
 TEST_CASE("RereadableFile: a regular file rewritten in place, replaced, removed and recreated") {
-  ScratchDir dir;
+  TempDir dir;
   dir.write("value", "262144\n");
   xenballoon::RereadableFile file(dir.file("value"));
   CHECK(read_text(file) == "262144\n");
@@ -87,10 +75,10 @@ TEST_CASE("RereadableFile: a regular file rewritten in place, replaced, removed 
   CHECK(read_text(file) == "1\n");
 
   dir.write("value.new", "196608\n");
-  fs::rename(dir.path / "value.new", dir.path / "value");  // how test and sim trees change
+  fs::rename(dir.file("value.new"), dir.file("value"));  // how test and sim trees change
   CHECK(read_text(file) == "196608\n");
 
-  fs::remove(dir.path / "value");
+  fs::remove(dir.file("value"));
   auto gone = file.read();
   REQUIRE_FALSE(gone.ok());
   CHECK(gone.error().errnum == ENOENT);
@@ -101,7 +89,7 @@ TEST_CASE("RereadableFile: a regular file rewritten in place, replaced, removed 
 }
 
 TEST_CASE("RereadableFile: reads a file larger than its first buffer whole, and caps it") {
-  ScratchDir dir;
+  TempDir dir;
   std::string big;
   for (int i = 0; big.size() < 100000; ++i) big += "counter_" + std::to_string(i) + " 1\n";
   dir.write("big", big);
@@ -201,7 +189,7 @@ struct NotifySocket {
 }  // namespace
 
 TEST_CASE("service_manager::notify sends one datagram to a path or an abstract socket") {
-  ScratchDir dir;
+  TempDir dir;
   NotifySocket path_socket(dir.file("notify"));
   ::setenv("NOTIFY_SOCKET", path_socket.name.c_str(), 1);
   REQUIRE(service_manager::notify("READY=1").ok());
