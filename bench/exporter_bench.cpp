@@ -154,15 +154,8 @@ struct Timed {
 Timed timed_scrape(std::uint16_t port) {
   Timed t;
   auto start = Clock::now();
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return t;
-  }
+  int fd = connect_loopback(port);
+  if (fd < 0) return t;
   std::string request = "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n";
   ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
   std::vector<char> buffer(1 << 20);

@@ -104,18 +104,6 @@ bool installed(const std::string& program) {
   return run_command({"sh", "-c", "command -v \"$0\" >/dev/null", program}).exit_code == 0;
 }
 
-bool port_is_free(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return free;
-}
-
 // `count` consecutive ports on 127.0.0.1 that were free a moment ago.
 std::uint16_t free_port_run(int count) {
   for (int attempt = 0; attempt < 50; ++attempt) {
