@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "exposition.h"
-#include "guest_cache.h"
+#include "xenballoon/dom0/guest_cache.h"
 #include "http_get.h"
 #include "process.h"
 #include "xenballoon/metrics/guest_families.h"

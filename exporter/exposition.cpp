@@ -3,7 +3,7 @@
 #include <charconv>
 #include <chrono>
 
-#include "label_text.h"
+#include "xenballoon/dom0/label_text.h"
 #include "xenballoon/metrics/vocabulary.h"
 
 namespace xenballoon::dom0 {

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "guest_cache.h"
-#include "host_memory.h"
+#include "xenballoon/dom0/guest_cache.h"
+#include "xenballoon/dom0/host_memory.h"
 #include "xenballoon/metrics/guest_families.h"
-#include "xenstore_feed.h"
+#include "xenballoon/dom0/xenstore_feed.h"
 
 namespace xenballoon::dom0 {
 

@@ -6,14 +6,14 @@
 #include <sstream>
 
 #include "exposition.h"
-#include "exposition_reader.h"
-#include "guest_cache.h"
-#include "guest_keys.h"
-#include "guest_rates.h"
-#include "guest_record.h"
-#include "host_memory.h"
-#include "label_text.h"
-#include "legacy_formats.h"
+#include "xenballoon/dom0/exposition_reader.h"
+#include "xenballoon/dom0/guest_cache.h"
+#include "xenballoon/dom0/guest_keys.h"
+#include "xenballoon/dom0/guest_rates.h"
+#include "xenballoon/dom0/guest_record.h"
+#include "xenballoon/dom0/host_memory.h"
+#include "xenballoon/dom0/label_text.h"
+#include "xenballoon/dom0/legacy_formats.h"
 #include "monitor_table.h"
 
 using namespace xenballoon;

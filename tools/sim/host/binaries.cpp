@@ -95,7 +95,7 @@ Result<HostPrograms> find_host_programs(const RunOptions& options) {
        programs.exporter);
   if (auto monitor = find_program({"xenballoon-monitor",
                                    "",
-                                   {"../../exporter/xenballoon-monitor", "xenballoon-monitor"},
+                                   {"../../monitor/xenballoon-monitor", "xenballoon-monitor"},
                                    {"xenballoon-monitor"},
                                    ""})) {
     programs.monitor = *monitor;

@@ -9,7 +9,7 @@
 #include <optional>
 #include <vector>
 
-#include "guest_record.h"
+#include "xenballoon/dom0/guest_record.h"
 
 namespace xenballoon::dom0 {
 

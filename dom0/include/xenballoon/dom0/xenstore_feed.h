@@ -17,8 +17,8 @@
 #include <utility>
 #include <vector>
 
-#include "guest_cache.h"
-#include "guest_keys.h"
+#include "xenballoon/dom0/guest_cache.h"
+#include "xenballoon/dom0/guest_keys.h"
 #include "xenballoon/result.h"
 #include "xenballoon/xenstore/client.h"
 

@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "guest_rates.h"
-#include "guest_record.h"
-#include "host_memory.h"
+#include "xenballoon/dom0/guest_rates.h"
+#include "xenballoon/dom0/guest_record.h"
+#include "xenballoon/dom0/host_memory.h"
 
 namespace xenballoon::dom0 {
 

@@ -15,12 +15,12 @@
 #include <string>
 
 #include "exposition.h"
-#include "guest_cache.h"
-#include "host_memory.h"
+#include "xenballoon/dom0/guest_cache.h"
+#include "xenballoon/dom0/host_memory.h"
 #include "xenballoon/http/server.h"
 #include "xenballoon/util/log.h"
 #include "xenballoon/version.h"
-#include "xenstore_feed.h"
+#include "xenballoon/dom0/xenstore_feed.h"
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "guest_keys.h"
+#include "xenballoon/dom0/guest_keys.h"
 #include "xenballoon/publish/layout.h"
 
 namespace xenballoon::dom0 {

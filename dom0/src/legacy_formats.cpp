@@ -1,4 +1,4 @@
-#include "legacy_formats.h"
+#include "xenballoon/dom0/legacy_formats.h"
 
 #include "xenballoon/util/parse.h"
 

@@ -1,4 +1,4 @@
-#include "http_fetch.h"
+#include "xenballoon/dom0/http_fetch.h"
 
 #include <civetweb.h>
 

@@ -1,6 +1,6 @@
-#include "host_memory.h"
+#include "xenballoon/dom0/host_memory.h"
 
-#include "xenctrl_shim.h"
+#include "detail/xenctrl_shim.h"
 
 namespace xenballoon::dom0 {
 namespace {

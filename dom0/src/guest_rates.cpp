@@ -1,4 +1,4 @@
-#include "guest_rates.h"
+#include "xenballoon/dom0/guest_rates.h"
 
 #include <set>
 

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <functional>
 
-#include "label_text.h"
+#include "xenballoon/dom0/label_text.h"
 
 namespace xenballoon::dom0 {
 namespace {

@@ -10,16 +10,16 @@
 #include <string>
 #include <thread>
 
-#include "exposition_reader.h"
-#include "guest_cache.h"
-#include "guest_rates.h"
-#include "host_memory.h"
-#include "http_fetch.h"
+#include "xenballoon/dom0/exposition_reader.h"
+#include "xenballoon/dom0/guest_cache.h"
+#include "xenballoon/dom0/guest_rates.h"
+#include "xenballoon/dom0/host_memory.h"
+#include "xenballoon/dom0/http_fetch.h"
 #include "monitor_table.h"
 #include "xenballoon/util/log.h"
 #include "xenballoon/util/parse.h"
 #include "xenballoon/version.h"
-#include "xenstore_feed.h"
+#include "xenballoon/dom0/xenstore_feed.h"
 
 namespace {
 

@@ -1,10 +1,10 @@
-#include "exposition_reader.h"
+#include "xenballoon/dom0/exposition_reader.h"
 
 #include <map>
 #include <unordered_map>
 
-#include "guest_keys.h"
-#include "label_text.h"
+#include "xenballoon/dom0/guest_keys.h"
+#include "xenballoon/dom0/label_text.h"
 #include "xenballoon/metrics/vocabulary.h"
 #include "xenballoon/publish/layout.h"
 #include "xenballoon/util/parse.h"

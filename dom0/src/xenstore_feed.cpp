@@ -1,4 +1,4 @@
-#include "xenstore_feed.h"
+#include "xenballoon/dom0/xenstore_feed.h"
 
 #include <algorithm>
 #include <cerrno>

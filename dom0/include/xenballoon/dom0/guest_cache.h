@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "guest_record.h"
+#include "xenballoon/dom0/guest_record.h"
 
 namespace xenballoon::dom0 {
 

@@ -1,9 +1,9 @@
-#include "guest_record.h"
+#include "xenballoon/dom0/guest_record.h"
 
 #include <algorithm>
 
-#include "label_text.h"
-#include "legacy_formats.h"
+#include "xenballoon/dom0/label_text.h"
+#include "xenballoon/dom0/legacy_formats.h"
 #include "xenballoon/util/parse.h"
 
 namespace xenballoon::dom0 {

@@ -1,4 +1,4 @@
-#include "label_text.h"
+#include "xenballoon/dom0/label_text.h"
 
 #include <cstdint>
 

@@ -1,4 +1,4 @@
-#include "guest_keys.h"
+#include "xenballoon/dom0/guest_keys.h"
 
 #include <algorithm>
 

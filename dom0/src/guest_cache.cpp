@@ -1,4 +1,4 @@
-#include "guest_cache.h"
+#include "xenballoon/dom0/guest_cache.h"
 
 #include <mutex>
 

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "guest_record.h"
-#include "host_memory.h"
+#include "xenballoon/dom0/guest_record.h"
+#include "xenballoon/dom0/host_memory.h"
 
 namespace xenballoon::dom0 {
 
