@@ -1,6 +1,5 @@
 // xenballoon-monitor: a xentop-like table of every Xen guest's memory, read from xenstore in dom0.
 #include <getopt.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -8,18 +7,13 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 
-#include "xenballoon/dom0/exposition_reader.h"
-#include "xenballoon/dom0/guest_cache.h"
 #include "xenballoon/dom0/guest_rates.h"
-#include "xenballoon/dom0/host_memory.h"
-#include "xenballoon/dom0/http_fetch.h"
 #include "monitor_table.h"
+#include "xenballoon/dom0/source.h"
 #include "xenballoon/util/log.h"
 #include "xenballoon/util/parse.h"
 #include "xenballoon/version.h"
-#include "xenballoon/dom0/xenstore_feed.h"
 
 namespace {
 
@@ -58,73 +52,6 @@ picture current; with many guests --exporter is the cheaper way.
 double unix_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
-
-// Lets the feed apply watch events until `deadline`.
-void follow_until(dom0::XenstoreFeed& feed, Clock::time_point deadline) {
-  while (Clock::now() < deadline) {
-    feed.step();
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    auto timeout = std::min(left, feed.poll_timeout());
-    pollfd fd{feed.poll_fd(), POLLIN, 0};
-    ::poll(&fd, 1, static_cast<int>(std::max<long long>(0, timeout.count())));
-  }
-  feed.step();
-}
-
-struct Sample {
-  std::vector<dom0::GuestView> views;
-  std::optional<dom0::HostMemory> host;
-};
-
-// Where the tables come from. Not thread-safe.
-class Source {
- public:
-  virtual ~Source() = default;
-  virtual Result<Sample> sample() = 0;
-  // Waits until `deadline`, keeping the picture current where that takes work.
-  virtual void wait_until(Clock::time_point deadline) = 0;
-};
-
-// xenstore itself: one full read, then (when `watch`) watch events. Not thread-safe.
-class XenstoreSource : public Source {
- public:
-  explicit XenstoreSource(bool watch) : feed_(cache_, options(watch)) {
-    std::string why;
-    host_ = dom0::open_xenctrl_host_memory(&why);
-    if (!host_) log::debug("no host memory figures: " + why);
-  }
-  Result<void> connect() { return feed_.connect(); }
-  Result<Sample> sample() override {
-    return Sample{cache_.views(), host_ ? host_->read() : std::nullopt};
-  }
-  void wait_until(Clock::time_point deadline) override { follow_until(feed_, deadline); }
-
- private:
-  static dom0::FeedOptions options(bool watch) {
-    dom0::FeedOptions o;
-    o.watch = watch;
-    return o;
-  }
-  dom0::GuestCache cache_;
-  dom0::XenstoreFeed feed_;
-  std::unique_ptr<dom0::HostMemorySource> host_;
-};
-
-// A running xenballoon-exporter's /metrics. Not thread-safe.
-class ExporterSource : public Source {
- public:
-  explicit ExporterSource(std::string address) : address_(std::move(address)) {}
-  Result<Sample> sample() override {
-    auto body = dom0::http_fetch(address_, "/metrics");
-    if (!body) return body.error();
-    dom0::ExpositionContent content = dom0::parse_exposition(*body);
-    return Sample{std::move(content.guests), content.host};
-  }
-  void wait_until(Clock::time_point deadline) override { std::this_thread::sleep_until(deadline); }
-
- private:
-  std::string address_;
-};
 
 }  // namespace
 
@@ -220,10 +147,10 @@ int main(int argc, char** argv) {
   }
   log::init("xenballoon-monitor", level);
 
-  std::unique_ptr<Source> source;
+  std::unique_ptr<dom0::Source> source;
   if (exporter_address.empty()) {
     // One table from one read needs no watches; everything else follows changes with them.
-    auto xenstore = std::make_unique<XenstoreSource>(!(once && !delay_given));
+    auto xenstore = std::make_unique<dom0::XenstoreSource>(!(once && !delay_given));
     if (auto connected = xenstore->connect(); !connected) {
       std::fprintf(stderr, "xenballoon-monitor: cannot read xenstore: %s\n",
                    connected.error().message.c_str());
@@ -231,11 +158,11 @@ int main(int argc, char** argv) {
     }
     source = std::move(xenstore);
   } else {
-    source = std::make_unique<ExporterSource>(exporter_address);
+    source = std::make_unique<dom0::ExporterSource>(exporter_address);
   }
 
   dom0::RateTracker rates;
-  auto take = [&]() -> std::optional<Sample> {
+  auto take = [&]() -> std::optional<dom0::Sample> {
     auto sample = source->sample();
     if (!sample) {
       std::fprintf(stderr, "xenballoon-monitor: %s\n", sample.error().message.c_str());
@@ -246,7 +173,7 @@ int main(int argc, char** argv) {
   };
   auto delay =
       std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(delay_seconds));
-  std::optional<Sample> sample = take();
+  std::optional<dom0::Sample> sample = take();
   if (!sample) return 1;
   if (once && delay_given) {
     source->wait_until(Clock::now() + delay);

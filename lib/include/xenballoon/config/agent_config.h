@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "xenballoon/xenstore/keys.h"
+
 #include "xenballoon/result.h"
 
 namespace xenballoon {
@@ -84,10 +86,10 @@ struct AgentConfig {
 };
 
 // Limits that validate() enforces; the policy applies the same ones to dom0's live overrides.
-inline constexpr std::uint64_t kMaxIntervalSeconds = 3600;
-inline constexpr std::uint64_t kMaxHysteresis = 1000;
-inline constexpr std::uint64_t kMinMinmemMib = 16;
-inline constexpr std::uint64_t kMaxSizeMib = 1 << 20;  // 1 TiB, for minmem, reserve and headroom
+using xenstore::keys::kMaxHysteresis;
+using xenstore::keys::kMaxIntervalSeconds;
+using xenstore::keys::kMaxSizeMib;
+using xenstore::keys::kMinMinmemMib;
 inline constexpr std::uint64_t kMaxBurstWindowSeconds = 60;
 inline constexpr std::uint64_t kMaxShrinkCooldownSeconds = 3600;
 inline constexpr std::uint64_t kMaxBurstThreshold = std::uint64_t{1} << 32;
