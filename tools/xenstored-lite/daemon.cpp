@@ -25,7 +25,7 @@
 #include "xenballoon/util/file.h"
 #include "xenballoon/util/parse.h"
 
-namespace xenstored_lite {
+namespace xenballoon::xenstored_lite {
 
 struct Connection {
   int fd = -1;
@@ -81,7 +81,7 @@ bool one_arg(const std::string& payload, std::string* out) {
 }
 
 bool parse_domid(std::string_view text, std::uint32_t* out) {
-  auto value = xenballoon::parse_u64(text);
+  auto value = parse_u64(text);
   if (!value || *value > 0x7fef) return false;  // DOMID_FIRST_RESERVED
   *out = static_cast<std::uint32_t>(*value);
   return true;
@@ -238,7 +238,7 @@ void Daemon::handle_signal() {
 
 void Daemon::write_dump() {
   if (options_.dump_path.empty()) return;
-  auto result = xenballoon::write_file_atomic(options_.dump_path, dump_tree(*store_));
+  auto result = write_file_atomic(options_.dump_path, dump_tree(*store_));
   if (!result) log("cannot dump tree: %s", result.error().message);
 }
 
@@ -686,8 +686,8 @@ int Daemon::dispatch(Connection& conn, std::uint32_t type, std::uint32_t req_id,
       auto args = split_strings(payload);
       std::uint32_t domid = 0;
       if (args.size() < 3 || !parse_domid(args[0], &domid) || domid == 0) return EINVAL;
-      auto port = xenballoon::parse_u64(args[2]);
-      if (!port || *port == 0 || !xenballoon::parse_u64(args[1])) return EINVAL;
+      auto port = parse_u64(args[2]);
+      if (!port || *port == 0 || !parse_u64(args[1])) return EINVAL;
       if (int err = introduce(domid)) return err;
       ack();
       return 0;
@@ -816,4 +816,4 @@ int Daemon::release(std::uint32_t domid) {
   return 0;
 }
 
-}  // namespace xenstored_lite
+}  // namespace xenballoon::xenstored_lite

@@ -10,7 +10,7 @@
 
 #include "store.h"
 
-namespace xenstored_lite {
+namespace xenballoon::xenstored_lite {
 
 struct DaemonOptions {
   std::string rundir;
@@ -83,4 +83,4 @@ class Daemon {
   std::map<int, std::vector<Watch>> watches_;         // fd -> watches, in registration order
 };
 
-}  // namespace xenstored_lite
+}  // namespace xenballoon::xenstored_lite

@@ -53,7 +53,7 @@ bool parse_count(const char* text, const char* option, std::uint64_t max, std::u
 }  // namespace
 
 int main(int argc, char** argv) {
-  xenstored_lite::DaemonOptions options;
+  xenballoon::xenstored_lite::DaemonOptions options;
   const char* env_rundir = std::getenv("XENSTORED_RUNDIR");
   options.rundir = env_rundir && *env_rundir ? env_rundir : "/var/run/xenstored";
   std::vector<std::string> loads;
@@ -126,21 +126,21 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  auto store = std::make_unique<xenstored_lite::Store>(options.quotas);
+  auto store = std::make_unique<xenballoon::xenstored_lite::Store>(options.quotas);
   for (const auto& path : loads) {
     auto text = xenballoon::read_file(path, 64 << 20);
     if (!text) {
       std::fprintf(stderr, "xenstored-lite: %s\n", text.error().message.c_str());
       return 1;
     }
-    auto loaded = xenstored_lite::load_tree(*store, *text, path);
+    auto loaded = xenballoon::xenstored_lite::load_tree(*store, *text, path);
     if (!loaded) {
       std::fprintf(stderr, "xenstored-lite: %s\n", loaded.error().message.c_str());
       return 1;
     }
   }
 
-  xenstored_lite::Daemon daemon(options, std::move(store));
+  xenballoon::xenstored_lite::Daemon daemon(options, std::move(store));
   std::string error;
   if (!daemon.start(&error)) {
     std::fprintf(stderr, "xenstored-lite: %s\n", error.c_str());

@@ -6,7 +6,9 @@
 
 #include <xen/io/xs_wire.h>
 
-namespace xenstored_lite {
+#include "xenballoon/xenstore/keys.h"
+
+namespace xenballoon::xenstored_lite {
 namespace {
 
 // XENSTORE_ABS_PATH_MAX / XENSTORE_REL_PATH_MAX from xs_wire.h.
@@ -123,7 +125,7 @@ Store::Store(Quotas quotas) : quotas_(quotas) {
 Store::~Store() = default;
 
 std::string Store::implicit_path(std::uint32_t domid) {
-  return "/local/domain/" + std::to_string(domid);
+  return xenstore::keys::domain_home(domid);
 }
 
 std::string Store::canonicalize(const Caller& caller, std::string_view path) {
@@ -136,10 +138,11 @@ bool Store::is_valid_path(std::string_view path) {
   if (path.size() > 1 && path.back() == '/') return false;
   if (path.find("//") != std::string_view::npos) return false;
   if (path.size() > kAbsPathMax) return false;
-  // Below /local/domain/<id>/ the domain-relative part is limited, as in is_valid_nodename().
-  constexpr std::string_view kLocal = "/local/domain/";
-  if (path.substr(0, kLocal.size()) == kLocal) {
-    std::size_t i = kLocal.size(), digits = 0;
+  // Below a domain's home the domain-relative part is limited, as in is_valid_nodename().
+  constexpr std::string_view kRoot = xenstore::keys::kDomainsRoot;
+  if (path.size() > kRoot.size() && path.substr(0, kRoot.size()) == kRoot &&
+      path[kRoot.size()] == '/') {
+    std::size_t i = kRoot.size() + 1, digits = 0;
     while (i < path.size() && path[i] >= '0' && path[i] <= '9' && digits < 5) ++i, ++digits;
     if (digits > 0 && i < path.size() && path[i] == '/' && path.size() - (i + 1) > kRelPathMax) {
       return false;
@@ -548,4 +551,4 @@ const char* errno_name(int err) {
   return "EINVAL";
 }
 
-}  // namespace xenstored_lite
+}  // namespace xenballoon::xenstored_lite

@@ -1,5 +1,6 @@
 // The xenstore tree of xenstored-lite: nodes, permissions, quotas and transactions, with the
 // semantics of C xenstored (Xen 4.17). No I/O; the daemon maps wire messages onto these calls.
+// Not synchronized: the daemon is single-threaded.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace xenstored_lite {
+namespace xenballoon::xenstored_lite {
 
 enum PermBits : std::uint8_t {
   kPermNone = 0x00,
@@ -158,4 +159,4 @@ struct Transaction {
 // Errno value -> the name xenstored puts into XS_ERROR ("EACCES"); unknown values map to EINVAL.
 const char* errno_name(int err);
 
-}  // namespace xenstored_lite
+}  // namespace xenballoon::xenstored_lite

@@ -4,7 +4,7 @@
 
 #include "xenballoon/util/parse.h"
 
-namespace xenstored_lite {
+namespace xenballoon::xenstored_lite {
 namespace {
 
 // As xenstore-ls prints values (sanitise_value in xs_lib.c): \t \n \r \f \\ and octal.
@@ -114,7 +114,7 @@ bool parse_perm(std::string_view text, Perm* out) {
     default:
       return false;
   }
-  auto domid = xenballoon::parse_u64(text.substr(1));
+  auto domid = parse_u64(text.substr(1));
   if (!domid || *domid > 0xffffffffu) return false;
   out->domid = static_cast<std::uint32_t>(*domid);
   out->bits = bits;
@@ -132,8 +132,7 @@ std::string dump_tree(const Store& store) {
   return out;
 }
 
-xenballoon::Result<void> load_tree(Store& store, std::string_view text,
-                                   const std::string& source_name) {
+Result<void> load_tree(Store& store, std::string_view text, const std::string& source_name) {
   std::size_t line_no = 0;
   while (!text.empty()) {
     ++line_no;
@@ -141,22 +140,22 @@ xenballoon::Result<void> load_tree(Store& store, std::string_view text,
     std::string_view line = text.substr(0, eol);
     text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (xenballoon::trim(line).empty() || line.front() == '#') continue;
+    if (trim(line).empty() || line.front() == '#') continue;
 
     auto where = source_name + ":" + std::to_string(line_no) + ": ";
     auto eq = line.find(" = \"");
     auto perms_open = line.rfind("\"   (");
     if (eq == std::string_view::npos || perms_open == std::string_view::npos ||
         perms_open < eq + 3 || line.back() != ')') {
-      return xenballoon::Error{where + "expected '/path = \"value\"   (perms)'", EINVAL};
+      return Error{where + "expected '/path = \"value\"   (perms)'", EINVAL};
     }
     std::string path(line.substr(0, eq));
     if (!Store::is_valid_path(path) || path == "/") {
-      return xenballoon::Error{where + "invalid path \"" + path + "\"", EINVAL};
+      return Error{where + "invalid path \"" + path + "\"", EINVAL};
     }
     std::string value;
     if (!unescape_value(line.substr(eq + 4, perms_open - (eq + 4)), &value)) {
-      return xenballoon::Error{where + "bad escape in value", EINVAL};
+      return Error{where + "bad escape in value", EINVAL};
     }
     std::string_view perm_text = line.substr(perms_open + 5);
     perm_text.remove_suffix(1);
@@ -165,17 +164,17 @@ xenballoon::Result<void> load_tree(Store& store, std::string_view text,
       auto comma = perm_text.find(',');
       Perm perm;
       if (!parse_perm(perm_text.substr(0, comma), &perm)) {
-        return xenballoon::Error{
-            where + "bad permission \"" + std::string(perm_text.substr(0, comma)) + "\"", EINVAL};
+        return Error{where + "bad permission \"" + std::string(perm_text.substr(0, comma)) + "\"",
+                     EINVAL};
       }
       perms.push_back(perm);
       perm_text =
           comma == std::string_view::npos ? std::string_view{} : perm_text.substr(comma + 1);
     }
-    if (perms.empty()) return xenballoon::Error{where + "no permissions", EINVAL};
+    if (perms.empty()) return Error{where + "no permissions", EINVAL};
     store.load_node(path, std::move(value), std::move(perms));
   }
   return {};
 }
 
-}  // namespace xenstored_lite
+}  // namespace xenballoon::xenstored_lite
