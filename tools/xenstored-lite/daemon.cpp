@@ -23,6 +23,7 @@
 
 #include "tree_text.h"
 #include "xenballoon/util/file.h"
+#include "xenballoon/util/log.h"
 #include "xenballoon/util/parse.h"
 
 namespace xenballoon::xenstored_lite {
@@ -50,14 +51,6 @@ constexpr std::size_t kHeaderSize = sizeof(xsd_sockmsg);
 // buffer: a guest program sees E2BIG and libxenstore closes the handle.
 constexpr std::size_t kGuestPayloadMax = XENSTORE_PAYLOAD_MAX - kHeaderSize;
 constexpr std::string_view kAck{"OK", 3};
-
-std::set<int> g_dirty;  // connections with output to flush at the end of the loop iteration
-
-void log(const char* fmt, const std::string& a = {}, const std::string& b = {}) {
-  std::fprintf(stderr, "xenstored-lite: ");
-  std::fprintf(stderr, fmt, a.c_str(), b.c_str());
-  std::fputc('\n', stderr);
-}
 
 // The NUL-terminated strings of a payload (xenstored's get_strings): trailing bytes after the last
 // NUL are not a string.
@@ -192,7 +185,7 @@ int Daemon::run() {
     int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), -1);
     if (n < 0) {
       if (errno == EINTR) continue;
-      log("epoll_wait: %s", std::strerror(errno));
+      log::error(std::string("epoll_wait: ") + std::strerror(errno));
       return 1;
     }
     for (int i = 0; i < n; ++i) {
@@ -213,11 +206,11 @@ int Daemon::run() {
       if (!conn.dead && (events[i].events & EPOLLOUT)) on_writable(conn);
       if (!conn.dead && (hangup || (events[i].events & EPOLLIN))) on_readable(conn);
     }
-    for (int fd : std::vector<int>(g_dirty.begin(), g_dirty.end())) {
+    for (int fd : std::vector<int>(dirty_.begin(), dirty_.end())) {
       auto c = conns_.find(fd);
       if (c != conns_.end() && !c->second->dead) flush(*c->second);
     }
-    g_dirty.clear();
+    dirty_.clear();
     std::vector<int> dead;
     for (auto& [fd, conn] : conns_) {
       if (conn->dead) dead.push_back(fd);
@@ -239,7 +232,7 @@ void Daemon::handle_signal() {
 void Daemon::write_dump() {
   if (options_.dump_path.empty()) return;
   auto result = write_file_atomic(options_.dump_path, dump_tree(*store_));
-  if (!result) log("cannot dump tree: %s", result.error().message);
+  if (!result) log::error("cannot dump tree: " + result.error().message);
 }
 
 void Daemon::accept_on(int listen_fd, std::uint32_t domid) {
@@ -247,7 +240,7 @@ void Daemon::accept_on(int listen_fd, std::uint32_t domid) {
     int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
-        log("accept: %s", std::strerror(errno));
+        log::warning(std::string("accept: ") + std::strerror(errno));
       }
       if (errno == EINTR) continue;
       return;
@@ -271,7 +264,7 @@ void Daemon::close_connection(int fd) {
   watches_.erase(fd);
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
   ::close(fd);
-  g_dirty.erase(fd);
+  dirty_.erase(fd);
   conns_.erase(it);
 }
 
@@ -329,7 +322,7 @@ void Daemon::on_readable(Connection& conn) {
     conn.reading = should_read;
     update_interest(conn);
   }
-  g_dirty.insert(conn.fd);
+  dirty_.insert(conn.fd);
 }
 
 void Daemon::on_writable(Connection& conn) {
@@ -376,7 +369,7 @@ void Daemon::reply(Connection& conn, std::uint32_t type, std::uint32_t req_id, s
   xsd_sockmsg hdr{type, req_id, tx_id, static_cast<std::uint32_t>(payload.size())};
   conn.out.append(reinterpret_cast<const char*>(&hdr), kHeaderSize);
   conn.out.append(payload);
-  g_dirty.insert(conn.fd);
+  dirty_.insert(conn.fd);
 }
 
 void Daemon::reply_error(Connection& conn, std::uint32_t req_id, std::uint32_t tx_id, int err) {
@@ -389,8 +382,8 @@ void Daemon::send_event(Connection& conn, const std::string& path, const std::st
   if (len > XENSTORE_PAYLOAD_MAX) return;
   if (conn.queued() > 2 * options_.max_queued_output) {
     if (conn.dropped_events++ == 0) {
-      log("client of domain %s does not read: dropping its watch events",
-          std::to_string(conn.domid));
+      log::warning("client of domain " + std::to_string(conn.domid) +
+                   " does not read: dropping its watch events");
     }
     return;
   }
@@ -486,8 +479,10 @@ void Daemon::process(Connection& conn, std::uint32_t type, std::uint32_t req_id,
       return;
     }
   }
-  if (options_.verbose)
-    log("request type %s from domain %s", std::to_string(type), std::to_string(conn.domid));
+  if (log::enabled(log::Level::kDebug)) {
+    log::debug("request type " + std::to_string(type) + " from domain " +
+               std::to_string(conn.domid));
+  }
   int err = dispatch(conn, type, req_id, tx_id, payload, tx);
   if (err) {
     reply_error(conn, req_id, tx_id, err);
@@ -756,7 +751,7 @@ int Daemon::dispatch(Connection& conn, std::uint32_t type, std::uint32_t req_id,
         return 0;
       }
       if (args[0] == "print" || args[0] == "log") {
-        if (args.size() > 1) log("control: %s", std::string(args[1]));
+        if (args.size() > 1) log::info("control: " + std::string(args[1]));
         ack();
         return 0;
       }
@@ -770,13 +765,13 @@ int Daemon::introduce(std::uint32_t domid) {
   if (domain_listener_.count(domid)) return 0;  // re-introduction of a known domain
   std::string dir = options_.rundir + "/domain/" + std::to_string(domid);
   if (!mkdir_p(dir)) {
-    log("cannot create %s: %s", dir, std::strerror(errno));
+    log::error("cannot create " + dir + ": " + std::strerror(errno));
     return EIO;
   }
   std::string error;
   int fd = make_listener(domain_socket_path(domid), &error);
   if (fd < 0) {
-    log("%s", error);
+    log::error(error);
     return EIO;
   }
   epoll_event ev{};

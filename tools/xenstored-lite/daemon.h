@@ -1,10 +1,13 @@
 // The xenstored-lite daemon: one epoll loop serving the xs_wire.h protocol on Unix sockets,
 // <rundir>/socket for dom0 and <rundir>/domain/<N>/socket for each introduced guest.
+// Single-threaded. It keeps its own epoll loop rather than the project's poll of a few
+// descriptors because it serves up to thousands of connections at once.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,7 +19,6 @@ struct DaemonOptions {
   std::string rundir;
   std::string dump_path;  // written on SIGUSR1 and at exit when set
   Quotas quotas;
-  bool verbose = false;
   // A client that does not read its replies is not read from past this much queued output;
   // watch events past twice this much are dropped for it (counted, logged once).
   std::size_t max_queued_output = 4 << 20;
@@ -29,7 +31,7 @@ struct DaemonOptions {
 
 struct Connection;
 
-// Single-threaded; run() returns after SIGTERM/SIGINT.
+// Single-threaded; run() returns after SIGTERM/SIGINT. Each request is logged at debug level.
 class Daemon {
  public:
   Daemon(DaemonOptions options, std::unique_ptr<Store> store);
@@ -81,6 +83,7 @@ class Daemon {
   std::map<std::uint32_t, int> domain_listener_;      // domid -> listen fd
   std::map<int, std::unique_ptr<Connection>> conns_;  // fd -> connection
   std::map<int, std::vector<Watch>> watches_;         // fd -> watches, in registration order
+  std::set<int> dirty_;  // connections with output to flush at the end of the loop iteration
 };
 
 }  // namespace xenballoon::xenstored_lite

@@ -10,10 +10,14 @@
 #include "daemon.h"
 #include "tree_text.h"
 #include "xenballoon/util/file.h"
+#include "xenballoon/util/log.h"
 #include "xenballoon/util/parse.h"
 #include "xenballoon/util/service_manager.h"
 
 namespace {
+
+namespace log = xenballoon::log;
+namespace xsl = xenballoon::xenstored_lite;
 
 constexpr const char* kUsage = R"(Usage: xenstored-lite [options]
 
@@ -33,7 +37,7 @@ Options:
   -A, --perm-nb N         permissions per node (default 5)
       --guest-kernel-watches N   watches a guest kernel holds itself (default 6; they count
                           against the guest's watch quota, as on a real guest)
-  -V, --verbose           log every request
+  -V, --verbose           log every request (debug level)
   -N, --no-fork           accepted for compatibility (always runs in the foreground)
   -H, --help              this text
 SIGTERM or SIGINT: dump (if -d) and exit.
@@ -42,8 +46,8 @@ SIGTERM or SIGINT: dump (if -d) and exit.
 bool parse_count(const char* text, const char* option, std::uint64_t max, std::uint64_t* out) {
   auto value = xenballoon::parse_u64(text ? text : "");
   if (!value || *value == 0 || *value > max) {
-    std::fprintf(stderr, "xenstored-lite: %s: expected a number from 1 to %llu, got \"%s\"\n",
-                 option, static_cast<unsigned long long>(max), text ? text : "");
+    log::error(std::string(option) + ": expected a number from 1 to " + std::to_string(max) +
+               ", got \"" + (text ? text : "") + "\"");
     return false;
   }
   *out = *value;
@@ -53,7 +57,8 @@ bool parse_count(const char* text, const char* option, std::uint64_t max, std::u
 }  // namespace
 
 int main(int argc, char** argv) {
-  xenballoon::xenstored_lite::DaemonOptions options;
+  log::init("xenstored-lite", log::Level::kInfo);
+  xsl::DaemonOptions options;
   const char* env_rundir = std::getenv("XENSTORED_RUNDIR");
   options.rundir = env_rundir && *env_rundir ? env_rundir : "/var/run/xenstored";
   std::vector<std::string> loads;
@@ -109,7 +114,7 @@ int main(int argc, char** argv) {
         options.quotas.max_perms_per_node = static_cast<std::uint32_t>(n);
         break;
       case 'V':
-        options.verbose = true;
+        log::set_level(log::Level::kDebug);
         break;
       case 'N':
         break;
@@ -122,38 +127,39 @@ int main(int argc, char** argv) {
     }
   }
   if (optind < argc) {
-    std::fprintf(stderr, "xenstored-lite: unexpected argument \"%s\"\n%s", argv[optind], kUsage);
+    log::error(std::string("unexpected argument \"") + argv[optind] + "\"");
+    std::fputs(kUsage, stderr);
     return 2;
   }
 
-  auto store = std::make_unique<xenballoon::xenstored_lite::Store>(options.quotas);
+  auto store = std::make_unique<xsl::Store>(options.quotas);
   for (const auto& path : loads) {
     auto text = xenballoon::read_file(path, 64 << 20);
     if (!text) {
-      std::fprintf(stderr, "xenstored-lite: %s\n", text.error().message.c_str());
+      log::error(text.error().message);
       return 1;
     }
-    auto loaded = xenballoon::xenstored_lite::load_tree(*store, *text, path);
+    auto loaded = xsl::load_tree(*store, *text, path);
     if (!loaded) {
-      std::fprintf(stderr, "xenstored-lite: %s\n", loaded.error().message.c_str());
+      log::error(loaded.error().message);
       return 1;
     }
   }
 
-  xenballoon::xenstored_lite::Daemon daemon(options, std::move(store));
+  xsl::Daemon daemon(options, std::move(store));
   std::string error;
   if (!daemon.start(&error)) {
-    std::fprintf(stderr, "xenstored-lite: %s\n", error.c_str());
+    log::error(error);
     return 1;
   }
   if (!pid_file.empty()) {
     auto written = xenballoon::write_file_atomic(pid_file, std::to_string(getpid()) + "\n");
     if (!written) {
-      std::fprintf(stderr, "xenstored-lite: %s\n", written.error().message.c_str());
+      log::error(written.error().message);
       return 1;
     }
   }
-  std::fprintf(stderr, "xenstored-lite: listening on %s/socket\n", options.rundir.c_str());
+  log::info("listening on " + options.rundir + "/socket");
   (void)xenballoon::service_manager::notify("READY=1");
   int rc = daemon.run();
   if (!pid_file.empty()) unlink(pid_file.c_str());
