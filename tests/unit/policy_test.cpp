@@ -164,10 +164,12 @@ TEST_CASE("classic reproduces the 2008 script's arithmetic") {
     PolicyState state;
     const Decision decision = decide(in, state, settings);
     REQUIRE(decision.target_kib);
-    CHECK(*decision.target_kib == c.expected);
-    const Direction expected_direction = c.expected > c.memtotal   ? Direction::kUp
-                                         : c.expected < c.memtotal ? Direction::kDown
-                                                                   : Direction::kNone;
+    // What reaches the driver is the script's value rounded down to a page, as the kernel did.
+    const std::uint64_t written = c.expected / 4 * 4;
+    CHECK(*decision.target_kib == written);
+    const Direction expected_direction = written > c.memtotal   ? Direction::kUp
+                                         : written < c.memtotal ? Direction::kDown
+                                                                : Direction::kNone;
     CHECK(decision.direction == expected_direction);
   }
 }
@@ -191,11 +193,12 @@ TEST_CASE("classic on the captured guest ratchets down to the floor") {
   // The script compares MemTotal with Committed_AS but writes the result as the balloon target,
   // which also holds the 57220 KiB MemTotal never shows; each tick loses that much.
   Run run{settings_for(PolicyKind::kClassic), fixture_guest(), {}};
-  // floor 168 MiB = 176160768 B; cur 209842176 B; - 33681408/10 = 206474036 B
+  // floor 168 MiB = 176160768 B; cur 209842176 B; - 33681408/10 = 206474036 B = 201634 KiB,
+  // 201632 KiB in whole pages
   Decision first = run.at(seconds(0));
-  CHECK(first.target_kib == 201634u);
+  CHECK(first.target_kib == 201632u);
   CHECK(first.direction == Direction::kDown);
-  CHECK(*run.in.memtotal_kib == 144414);
+  CHECK(*run.in.memtotal_kib == 144412);
   // Now MemTotal is below the floor: "grow" to the floor, which the balloon already holds less of.
   Decision second = run.at(seconds(1));
   CHECK(second.target_kib == 172032u);
@@ -217,9 +220,9 @@ TEST_CASE("pressure holds until the vmstat history covers the window, then shrin
   }
   Decision shrink = run.at(seconds(10));
   CHECK(shrink.hold == ShrinkHold::kNone);
-  CHECK(shrink.target_kib == 1956266u);  // 2097152 - 1408860/10
+  CHECK(shrink.target_kib == 1956264u);  // 2097152 - 1408860/10 = 1956266, in whole pages
   CHECK(shrink.direction == Direction::kDown);
-  CHECK(run.at(seconds(11)).target_kib == 1829469u);  // 1956266 - 1267974/10
+  CHECK(run.at(seconds(11)).target_kib == 1829464u);  // 1956264 - 1267972/10 = 1829467
   CHECK(shrink.floor_kib == 368640);
   CHECK(shrink.ceiling_kib == 2097152);
 }
@@ -227,11 +230,12 @@ TEST_CASE("pressure holds until the vmstat history covers the window, then shrin
 TEST_CASE("pressure on the captured guest") {
   Run run{PolicySettings{}, fixture_guest(), {}};
   run.warm_up(0, 9);
-  // goal = 5136 + 131072 + 57220 = 193428 (floor 172032); 262144 - 68716/10 = 255273
+  // goal = 5136 + 131072 + 57220 = 193428 (floor 172032); 262144 - 68716/10 = 255273, in
+  // whole pages 255272
   const Decision decision = run.at(seconds(10));
   CHECK(decision.goal_kib == 193428);
-  CHECK(decision.target_kib == 255273u);
-  CHECK(describe(decision) == "target 255273 KiB (down)");
+  CHECK(decision.target_kib == 255272u);
+  CHECK(describe(decision) == "target 255272 KiB (down)");
 }
 
 TEST_CASE("pressure: a PSI spike grows to goal + headroom in the same tick, then the cooldown") {
@@ -260,7 +264,7 @@ TEST_CASE("pressure: a PSI spike grows to goal + headroom in the same tick, then
   }
   const Decision after_cooldown = run.at(seconds(72));  // 60 s after the last pressure tick
   CHECK(after_cooldown.hold == ShrinkHold::kNone);
-  CHECK(after_cooldown.target_kib == 806257u);  // 819364 - 131072/10
+  CHECK(after_cooldown.target_kib == 806256u);  // 819364 - 131072/10 = 806257, in whole pages
 }
 
 TEST_CASE("pressure: vmstat bursts add headroom on top, at most once per burst window") {
@@ -297,13 +301,13 @@ TEST_CASE("pressure without PSI (old kernel) relies on vmstat alone") {
   run.warm_up(0, 9);
   const Decision shrink = run.at(seconds(10));
   CHECK_FALSE(shrink.signals.psi_available);
-  CHECK(shrink.target_kib == 1956266u);
+  CHECK(shrink.target_kib == 1956264u);
 
   *run.in.pswpin += 256;  // exactly the default burst
   const Decision burst = run.at(seconds(11));
   CHECK(burst.signals.swapin_burst);
   CHECK(burst.signals.swapin_pages_in_window == 256);
-  CHECK(burst.target_kib == 1956266u + 128 * kMib);
+  CHECK(burst.target_kib == 1956264u + 128 * kMib);
   CHECK(burst.direction == Direction::kUp);
 }
 
@@ -323,10 +327,56 @@ TEST_CASE("pressure grows to the goal without pressure using up-hysteresis") {
   PolicySettings settings;
   settings.uphysteresis = 4;
   Run run{settings, settled_guest(4194304, 4194304, 600000, 500000), {}};
-  const Decision decision = run.at(seconds(0));  // goal 688292: 600000 + 88292/4
-  CHECK(decision.target_kib == 622073u);
+  const Decision decision = run.at(seconds(0));  // goal 688292: 600000 + 88292/4 = 622073
+  CHECK(decision.target_kib == 622072u);
   CHECK(decision.direction == Direction::kUp);
   CHECK(decision.hold == ShrinkHold::kNone);
+}
+
+TEST_CASE("targets reach the driver in whole 4 KiB pages") {
+  PolicySettings directed;
+  directed.selfballoon = false;
+  PolicyInputs in = settled_guest(524288, 262147, 262144, 5136);
+  PolicyState state;
+  Decision decision = decide(in, state, directed);
+  CHECK(decision.ceiling_kib == 262147);
+  CHECK(decision.target_kib == 262144u);  // an odd memory/target, rounded down to a page
+  CHECK(decision.direction == Direction::kNone);
+
+  in.balloon_target_kib.reset();  // without a balloon target only the rounding applies
+  in.balloon_current_kib.reset();
+  CHECK(decide(in, state, directed).target_kib == 262144u);
+  CHECK(finish_target_kib(1001, std::nullopt, 4000, 0, 8000) == 1000);
+  CHECK(finish_target_kib(1003, 1003, 4000, 0, 8000) == 1000);  // a hold: rounded only
+}
+
+TEST_CASE("a step of less than 1 MiB towards the goal is finished in one go") {
+  // goal 688292; the balloon 5 MiB above it: a tenth of the way is 0.5 MiB, so all of it.
+  Run shrink{PolicySettings{}, settled_guest(2097152, 2097152, 688292 + 5 * kMib, 500000), {}};
+  shrink.warm_up(0, 9);
+  const Decision down = shrink.at(seconds(10));
+  CHECK(down.goal_kib == 688292);
+  CHECK(down.target_kib == 688292u);
+  CHECK(down.direction == Direction::kDown);
+
+  // Up-hysteresis 4 and 2 MiB below the goal: a 0.5 MiB step, finished too.
+  PolicySettings up_settings;
+  up_settings.uphysteresis = 4;
+  Run grow{up_settings, settled_guest(4194304, 4194304, 688292 - 2 * kMib, 500000), {}};
+  const Decision up = grow.at(seconds(0));
+  CHECK(up.target_kib == 688292u);
+  CHECK(up.direction == Direction::kUp);
+
+  // A step of exactly 1 MiB is not finished.
+  CHECK(finish_target_kib(1000000 + kMib, 1000000, 2000000, 0, 4000000) == 1000000 + kMib);
+  CHECK(finish_target_kib(1000000 + kMib - 4, 1000000, 2000000, 0, 4000000) == 2000000);
+  CHECK(finish_target_kib(1000000 - kMib + 4, 1000000, 500000, 0, 4000000) == 500000);
+}
+
+TEST_CASE("growth on pressure within 1 MiB above the balloon is not finished into a shrink") {
+  // Pressure asks for goal + headroom, just above the balloon target; the goal is far below.
+  CHECK(finish_target_kib(1000500, 1000000, 869428, 368640, 2097152) == 1000500);
+  CHECK(finish_target_kib(1000502, 1000000, 869428, 368640, 2097152) == 1000500);
 }
 
 TEST_CASE("a clock going backwards restarts the history") {
@@ -591,6 +641,11 @@ std::uint64_t clamp_to(std::uint64_t value, std::uint64_t floor, std::uint64_t c
   return std::min(std::max(value, floor), ceiling);
 }
 
+// Rounded down to a 4 KiB page, as every target decide() returns.
+std::uint64_t page(std::uint64_t kib) {
+  return kib / 4 * 4;
+}
+
 }  // namespace
 
 TEST_CASE("pressure properties over random guests") {
@@ -705,14 +760,16 @@ TEST_CASE("pressure properties over random guests") {
       const std::uint64_t floor = balloon_minimum_target_mib(guest.static_max) * kMib;
       const std::uint64_t before = guest.balloon_target;
 
-      // Within [floor, ceiling], or exactly dom0's target when that is below the floor.
+      // Whole pages within [floor, ceiling], or dom0's target (in whole pages) when that is
+      // below the floor.
       CHECK(target > 0);
+      CHECK(target % 4 == 0);
       CHECK(target <= ceiling);
       CHECK(target <= guest.static_max);
       if (ceiling >= floor) {
         CHECK(target >= floor);
       } else {
-        CHECK(target == ceiling);
+        CHECK(target == page(ceiling));
       }
 
       const std::uint64_t goal = std::max(
@@ -721,27 +778,34 @@ TEST_CASE("pressure properties over random guests") {
       CHECK(decision.goal_kib == goal);
       if (pressure) {
         // No shrink while pressure is signalled (dom0 lowering the ceiling aside) ...
-        CHECK(target >= std::min(before, ceiling));
+        CHECK(target >= page(std::min(before, ceiling)));
         // ... and growth to goal + headroom within this one tick.
-        CHECK(target >= std::min(goal + tuning.growth_headroom_mib * kMib, ceiling));
+        CHECK(target >= page(std::min(goal + tuning.growth_headroom_mib * kMib, ceiling)));
         ++spikes;
       } else if (last_pressure && guest.now - *last_pressure < cooldown) {
-        CHECK(target >= std::min(before, ceiling));
+        CHECK(target >= page(std::min(before, ceiling)));
         if (goal < before && target == before) ++cooldown_holds;
       } else if (vmstat_lost) {
-        CHECK(target >= std::min(before, ceiling));
+        CHECK(target >= page(std::min(before, ceiling)));
       }
-      if (target < std::min(before, ceiling)) {
-        // A real shrink: quiet, out of cooldown, exactly one down-hysteresis step.
+      if (target < page(std::min(before, ceiling))) {
+        // A real shrink: quiet, out of cooldown, exactly one down-hysteresis step in whole pages,
+        // or the rest of the way to the goal when that step would be less than 1 MiB.
         ++shrinks;
         CHECK_FALSE(pressure);
         CHECK((!last_pressure || guest.now - *last_pressure >= cooldown));
-        CHECK(target ==
-              clamp_to(before - (before - goal) / settings.downhysteresis, floor, ceiling));
+        const std::uint64_t step =
+            page(clamp_to(before - (before - goal) / settings.downhysteresis, floor, ceiling));
+        if (before - step < 1024) {
+          CHECK(target == page(clamp_to(goal, floor, ceiling)));
+        } else {
+          CHECK(target == step);
+        }
       }
       if (!pressure && target > before) {
         ++growths;
-        CHECK(target == clamp_to(goal, floor, ceiling));  // up-hysteresis 1: straight to goal
+        // up-hysteresis 1: straight to goal
+        CHECK(target == page(clamp_to(goal, floor, ceiling)));
       }
       guest.balloon_target = target;
     }
@@ -782,8 +846,9 @@ TEST_CASE("every policy stays within [floor, ceiling] over random inputs") {
         const std::uint64_t ceiling = std::min(*in.dom0_target_kib, static_max);
         const std::uint64_t floor = floor_mib(settings.minmem_mib, static_max) * kMib;
         CHECK(*decision.target_kib > 0);
+        CHECK(*decision.target_kib % 4 == 0);
         CHECK(*decision.target_kib ==
-              clamp_to(*decision.target_kib, std::min(floor, ceiling), ceiling));
+              clamp_to(*decision.target_kib, std::min(floor, page(ceiling)), ceiling));
       }
     }
   }
@@ -801,5 +866,28 @@ TEST_CASE("settings built in code beyond the configuration's limits cannot overf
     const Decision decision = decide(in, state, settings);
     CHECK(decision.floor_kib == kMaxSizeMib * kMib);
     CHECK(decision.target_kib == 4194304u);  // the floor (1 TiB) is above dom0's target: dom0 wins
+  }
+}
+
+TEST_CASE("the finished target never leaves [floor, ceiling]") {
+  // The goal beyond either bound finishes at the bound, the ceiling in whole pages.
+  CHECK(finish_target_kib(368640 + 100, 368640 + 600, 1000, 368640, 2097151) == 368640);
+  CHECK(finish_target_kib(2097151 - 100, 2097151 - 600, 9999999, 368640, 2097151) == 2097148);
+  // dom0's target below the floor: dom0 wins, in whole pages.
+  CHECK(finish_target_kib(262147, 262147 + 700, 100, 368640, 262147) == 262144);
+
+  std::mt19937_64 rng(99);
+  for (int i = 0; i < 200000; ++i) {
+    const std::uint64_t floor = uniform(rng, 16, 4096) * kMib;
+    const std::uint64_t ceiling = uniform(rng, floor, floor + 8 * kMib);
+    const std::uint64_t stepped = uniform(rng, floor, ceiling);
+    const std::uint64_t from = uniform(rng, floor - std::min(floor, 2 * kMib), ceiling + 2 * kMib);
+    const std::uint64_t goal = uniform(rng, 0, ceiling + 4 * kMib);
+    const std::uint64_t target = finish_target_kib(stepped, from, goal, floor, ceiling);
+    INFO("stepped " << stepped << " from " << from << " goal " << goal << " floor " << floor
+                    << " ceiling " << ceiling);
+    CHECK(target % 4 == 0);
+    CHECK(target >= floor);
+    CHECK(target <= ceiling);
   }
 }

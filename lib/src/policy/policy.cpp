@@ -81,7 +81,6 @@ std::uint64_t classic_target(const Levels& levels, std::uint64_t floor_in_mib,
 // is replaced by the common one and totalreserve_pages (invisible from user space) counts as 0.
 std::uint64_t kernel_target(const Levels& levels, const KernelPolicyTuning& tuning,
                             PolicyState& state, Decision& decision) {
-  constexpr std::uint64_t kKibPerPage = 4;
   if (!state.kernel_reserved_kib) {
     const std::uint64_t reserved_mib =
         tuning.reserved_mib != 0 ? std::min(tuning.reserved_mib, kMaxSizeMib)
@@ -323,15 +322,38 @@ Decision decide(const PolicyInputs& in, PolicyState& state, const PolicySettings
   }
 
   // The floor first, then the ceiling: when dom0's target is below the floor, dom0 wins.
-  const std::uint64_t target =
+  const std::uint64_t stepped =
       std::min(std::max(unclamped, decision.floor_kib), decision.ceiling_kib);
-  decision.target_kib = target;
-  decision.direction = direction_from(reference, target);
+  // The growth is remembered from the step itself, before page rounding, as it always was.
   if (settings.kind == PolicyKind::kPressure && decision.signals.pressure() && reference &&
-      target > *reference) {
+      stepped > *reference) {
     state.last_pressure_growth = in.now;
   }
+  const std::uint64_t target = finish_target_kib(stepped, in.balloon_target_kib, decision.goal_kib,
+                                                 decision.floor_kib, decision.ceiling_kib);
+  decision.target_kib = target;
+  decision.direction = direction_from(reference, target);
   return decision;
+}
+
+std::uint64_t finish_target_kib(std::uint64_t stepped_kib,
+                                std::optional<std::uint64_t> balloon_target_kib,
+                                std::uint64_t goal_kib, std::uint64_t floor_kib,
+                                std::uint64_t ceiling_kib) {
+  const std::uint64_t target = stepped_kib / kKibPerPage * kKibPerPage;
+  if (!balloon_target_kib) return target;
+  const std::uint64_t from = *balloon_target_kib;
+  const std::uint64_t step = target > from ? target - from : from - target;
+  const std::uint64_t final_kib =
+      floor_kib <= ceiling_kib ? std::clamp(goal_kib, floor_kib, ceiling_kib) : ceiling_kib;
+  // Only a step on its way to the goal is finished: not a hold (no step at all), and not a
+  // growth above the goal under pressure, which must not turn into a shrink to the goal.
+  const bool towards_goal = (stepped_kib > from && final_kib >= stepped_kib) ||
+                            (stepped_kib < from && final_kib <= stepped_kib);
+  if (step > 0 && step < kFinishStepKib && final_kib != 0 && towards_goal) {
+    return final_kib / kKibPerPage * kKibPerPage;
+  }
+  return target;
 }
 
 std::string_view to_string(Direction direction) {

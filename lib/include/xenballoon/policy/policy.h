@@ -162,7 +162,7 @@ struct PressureSignals {
 
 // A balloon target in KiB, or a skip with its reason. A plain value.
 struct Decision {
-  std::optional<std::uint64_t> target_kib;  // absent: skip, write nothing
+  std::optional<std::uint64_t> target_kib;  // page-rounded, what reaches the driver; absent: skip
   Direction direction = Direction::kNone;   // against the balloon target in force
   SkipReason skip_reason = SkipReason::kNone;
   std::string skip_detail;  // only on skips: "memory/static-max is missing"
@@ -183,9 +183,25 @@ inline constexpr std::uint64_t kMaxPlausibleStaticMaxKib = std::uint64_t{1} << 4
 inline constexpr std::uint64_t kMaxMemTotalPerStaticMax = 2;     // MemTotal, current_kb, target_kb
 inline constexpr std::uint64_t kMaxCommittedPerStaticMax = 256;  // Committed_AS, memory/target
 
-// One tick: updates `state` and returns the decision. Deterministic: the same arguments and
+// One tick: updates `state` and returns the decision, whose target is the one the agent writes
+// to the driver (finish_target_kib() has been applied). Deterministic: the same arguments and
 // state always give the same decision and the same new state.
 Decision decide(const PolicyInputs& inputs, PolicyState& state, const PolicySettings& settings);
+
+// The balloon driver works in pages, and hysteresis ends in ever smaller steps.
+inline constexpr std::uint64_t kKibPerPage = 4;
+inline constexpr std::uint64_t kFinishStepKib = 1024;  // a smaller step goes the whole way
+
+// The last stage of decide(): `stepped_kib` (the policy's step, clamped to [floor, ceiling])
+// rounded down to a page; a step of less than kFinishStepKib from the balloon target in force
+// towards the goal is instead finished in one go, to the goal clamped to [floor, ceiling] (dom0's
+// target when it is below the floor), rounded down to a page. A hold (stepped_kib is the balloon
+// target) and a step away from the goal (growth on pressure) are only rounded, as is every step
+// without a balloon target.
+std::uint64_t finish_target_kib(std::uint64_t stepped_kib,
+                                std::optional<std::uint64_t> balloon_target_kib,
+                                std::uint64_t goal_kib, std::uint64_t floor_kib,
+                                std::uint64_t ceiling_kib);
 
 // The 2008 xenballoond script's selfballoon step in bytes, returned in KiB, before any clamp:
 // target = max(Committed_AS, floor); from cur = MemTotal step 1/downhysteresis of the way down or
