@@ -1,6 +1,7 @@
 #include "xenballoon/policy/policy.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "xenballoon/policy/floor.h"
 
@@ -9,6 +10,7 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using xenstore::keys::Override;
 
 constexpr std::uint64_t kKibPerMib = 1024;
 
@@ -17,10 +19,6 @@ std::uint64_t step_towards(std::uint64_t current, std::uint64_t goal, std::uint6
   if (divisor == 0 || current == goal) return goal;
   if (current > goal) return current - (current - goal) / divisor;
   return current + (goal - current) / divisor;
-}
-
-bool within(const std::optional<std::uint64_t>& value, std::uint64_t low, std::uint64_t high) {
-  return value && *value >= low && *value <= high;
 }
 
 // The sizes a selfballooning policy works with, already checked for plausibility.
@@ -166,6 +164,32 @@ PolicySettings policy_settings(const AgentConfig& config) {
   return settings;
 }
 
+std::optional<std::uint64_t>& Dom0Overrides::slot(Override which) {
+  return const_cast<std::optional<std::uint64_t>&>(std::as_const(*this).slot(which));
+}
+
+const std::optional<std::uint64_t>& Dom0Overrides::slot(Override which) const {
+  switch (which) {
+    case Override::kSelfballoon:
+      return selfballoon;
+    case Override::kInterval:
+      return interval_seconds;
+    case Override::kUphysteresis:
+      return uphysteresis;
+    case Override::kDownhysteresis:
+      return downhysteresis;
+    case Override::kMinmem:
+      return minmem_mib;
+  }
+  return selfballoon;  // unreachable: every Override is named above
+}
+
+std::optional<std::uint64_t> Dom0Overrides::accepted(Override which) const {
+  const std::optional<std::uint64_t>& value = slot(which);
+  if (!value || xenstore::keys::check_override(which, *value)) return std::nullopt;
+  return value;
+}
+
 EffectiveSettings apply_overrides(const PolicySettings& settings, const Dom0Overrides& overrides) {
   EffectiveSettings effective;
   effective.selfballoon = settings.selfballoon;
@@ -173,38 +197,35 @@ EffectiveSettings apply_overrides(const PolicySettings& settings, const Dom0Over
   effective.downhysteresis = settings.downhysteresis;
   effective.minmem_mib = std::min(settings.minmem_mib, kMaxSizeMib);
 
-  auto take = [&](const std::optional<std::uint64_t>& value, std::uint64_t& field, bool valid) {
-    if (!value) return;
-    if (valid) {
-      field = *value;
-    } else {
+  for (const xenstore::keys::OverrideSpec& spec : xenstore::keys::overrides()) {
+    if (!overrides.slot(spec.which)) continue;
+    const std::optional<std::uint64_t> value = overrides.accepted(spec.which);
+    if (!value) {
       effective.override_rejected = true;
+      continue;
     }
-  };
-  if (overrides.selfballoon) {
-    if (*overrides.selfballoon <= 1) {
-      effective.selfballoon = *overrides.selfballoon == 1;
-    } else {
-      effective.override_rejected = true;
+    switch (spec.which) {
+      case Override::kSelfballoon:
+        effective.selfballoon = *value == 1;
+        break;
+      case Override::kUphysteresis:
+        effective.uphysteresis = *value;
+        break;
+      case Override::kDownhysteresis:
+        effective.downhysteresis = *value;
+        break;
+      case Override::kMinmem:
+        effective.minmem_mib = *value;
+        break;
+      case Override::kInterval:  // effective_interval_seconds()
+        break;
     }
-  }
-  take(overrides.uphysteresis, effective.uphysteresis,
-       within(overrides.uphysteresis, 0, kMaxHysteresis));
-  take(overrides.downhysteresis, effective.downhysteresis,
-       within(overrides.downhysteresis, 0, kMaxHysteresis));
-  take(overrides.minmem_mib, effective.minmem_mib,
-       overrides.minmem_mib == 0u || within(overrides.minmem_mib, kMinMinmemMib, kMaxSizeMib));
-  if (overrides.interval_seconds && !within(overrides.interval_seconds, 1, kMaxIntervalSeconds)) {
-    effective.override_rejected = true;
   }
   return effective;
 }
 
 std::uint64_t effective_interval_seconds(std::uint64_t configured, const Dom0Overrides& overrides) {
-  if (within(overrides.interval_seconds, 1, kMaxIntervalSeconds)) {
-    return *overrides.interval_seconds;
-  }
-  return configured;
+  return overrides.accepted(Override::kInterval).value_or(configured);
 }
 
 std::uint64_t classic_step_kib(std::uint64_t committed_as_kib, std::uint64_t memtotal_kib,

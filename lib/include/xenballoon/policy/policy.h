@@ -11,17 +11,24 @@
 #include <string_view>
 
 #include "xenballoon/config/agent_config.h"
+#include "xenballoon/xenstore/keys.h"
 
 namespace xenballoon {
 
 // Values dom0 may write live under the guest's memory/ in xenstore; absent = not written.
-// A value outside the limits validate() uses for the same config key is ignored.
+// A value outside its range in xenstore::keys::overrides() is ignored.
 struct Dom0Overrides {
   std::optional<std::uint64_t> selfballoon;       // memory/selfballoon: 1 on, 0 off
   std::optional<std::uint64_t> interval_seconds;  // memory/interval
   std::optional<std::uint64_t> uphysteresis;      // memory/uphysteresis
   std::optional<std::uint64_t> downhysteresis;    // memory/downhysteresis
   std::optional<std::uint64_t> minmem_mib;        // memory/minmem; 0 = derive from static-max
+
+  // The field that holds `which`.
+  std::optional<std::uint64_t>& slot(xenstore::keys::Override which);
+  const std::optional<std::uint64_t>& slot(xenstore::keys::Override which) const;
+  // The value of `which` when it is set and within its range.
+  std::optional<std::uint64_t> accepted(xenstore::keys::Override which) const;
 };
 
 // One tick's observations. Sizes in KiB; absent = the read failed or the source does not exist.
@@ -77,7 +84,7 @@ struct EffectiveSettings {
 
 EffectiveSettings apply_overrides(const PolicySettings& settings, const Dom0Overrides& overrides);
 
-// The tick interval: dom0's memory/interval when within 1..kMaxIntervalSeconds, else `configured`.
+// The tick interval: dom0's memory/interval when within its range, else `configured`.
 std::uint64_t effective_interval_seconds(std::uint64_t configured, const Dom0Overrides& overrides);
 
 // Per-second samples of pswpin and pgmajfault, enough to look back kMaxBurstWindowSeconds.
