@@ -49,6 +49,20 @@ std::string join_lines(const std::vector<std::pair<std::string, std::uint64_t>>&
   return out;
 }
 
+log::Level to_log_level(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug:
+      return log::Level::kDebug;
+    case LogLevel::kInfo:
+      return log::Level::kInfo;
+    case LogLevel::kWarning:
+      return log::Level::kWarning;
+    case LogLevel::kError:
+      return log::Level::kError;
+  }
+  return log::Level::kInfo;
+}
+
 // Range of each dom0 override, the same limits validate() uses for the config keys.
 std::optional<std::string> check_override(const std::string& key, std::uint64_t value) {
   if (key == "selfballoon" && value > 1) return "must be 0 or 1";
@@ -334,17 +348,8 @@ void Agent::apply(const Decision& d, const Readings& r, Clock::time_point starte
     log::info("balloon targets resume: " + describe(d));
     last_skip_logged_.reset();
   }
-  // The driver works in 4 KiB pages, and hysteresis ends in ever smaller steps: round to a page
-  // and finish a step of less than 1 MiB in one go.
-  std::uint64_t target = *d.target_kib / 4 * 4;
-  if (r.balloon) {
-    std::uint64_t from = r.balloon->target_kib;
-    std::uint64_t step = target > from ? target - from : from - target;
-    std::uint64_t final_kib = d.floor_kib <= d.ceiling_kib
-                                  ? std::clamp(d.goal_kib, d.floor_kib, d.ceiling_kib)
-                                  : d.ceiling_kib;
-    if (step > 0 && step < 1024 && final_kib != 0) target = final_kib / 4 * 4;
-  }
+  // decide() has rounded to a page and finished a small step already.
+  const std::uint64_t target = *d.target_kib;
   last_target_kib_ = target;
   if (!r.balloon || options_.dry_run) return;
   if (target == r.balloon->target_kib) return;
