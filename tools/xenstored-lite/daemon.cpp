@@ -436,42 +436,67 @@ void Daemon::fire_special(const std::string& name) {
   }
 }
 
+// The message table, indexed by type, in the way C xenstored keeps its wire_funcs: one row per
+// XS_* type with its handler and what process() checks before calling it.
+namespace {
+
+// Guests may not send it: EACCES from any but dom0.
+constexpr unsigned kFlagPrivileged = 1u << 0;
+// The header's tx_id is not looked up (xenstored's XS_FLAG_NOTID): watches are not
+// transactional.
+constexpr unsigned kFlagNoTransaction = 1u << 1;
+// When it fails on a guest socket, the write() to /dev/xen/xenbus fails and libxenstore closes
+// its handle: the connection is closed once the error is sent.
+constexpr unsigned kFlagGuestClosesOnError = 1u << 2;
+
+}  // namespace
+
+const Daemon::WireFunc* Daemon::wire_func(std::uint32_t type) {
+  static constexpr WireFunc kWireFuncs[XS_TYPE_COUNT] = {
+      /* XS_CONTROL */ {"CONTROL", &Daemon::do_control, kFlagPrivileged},
+      /* XS_DIRECTORY */ {"DIRECTORY", &Daemon::do_directory, 0},
+      /* XS_READ */ {"READ", &Daemon::do_read, 0},
+      /* XS_GET_PERMS */ {"GET_PERMS", &Daemon::do_get_perms, 0},
+      /* XS_WATCH */
+      {"WATCH", &Daemon::do_watch, kFlagNoTransaction | kFlagGuestClosesOnError},
+      /* XS_UNWATCH */ {"UNWATCH", &Daemon::do_unwatch, kFlagNoTransaction},
+      /* XS_TRANSACTION_START */ {"TRANSACTION_START", &Daemon::do_transaction_start, 0},
+      /* XS_TRANSACTION_END */ {"TRANSACTION_END", &Daemon::do_transaction_end, 0},
+      /* XS_INTRODUCE */ {"INTRODUCE", &Daemon::do_introduce, kFlagPrivileged},
+      /* XS_RELEASE */ {"RELEASE", &Daemon::do_release, kFlagPrivileged},
+      /* XS_GET_DOMAIN_PATH */ {"GET_DOMAIN_PATH", &Daemon::do_get_domain_path, 0},
+      /* XS_WRITE */ {"WRITE", &Daemon::do_write, 0},
+      /* XS_MKDIR */ {"MKDIR", &Daemon::do_mkdir, 0},
+      /* XS_RM */ {"RM", &Daemon::do_rm, 0},
+      /* XS_SET_PERMS */ {"SET_PERMS", &Daemon::do_set_perms, 0},
+      /* XS_WATCH_EVENT */ {"WATCH_EVENT", nullptr, 0},
+      /* XS_ERROR */ {"ERROR", nullptr, 0},
+      /* XS_IS_DOMAIN_INTRODUCED */
+      {"IS_DOMAIN_INTRODUCED", &Daemon::do_is_domain_introduced, kFlagPrivileged},
+      /* XS_RESUME */ {"RESUME", &Daemon::do_resume, kFlagPrivileged},
+      /* XS_SET_TARGET */ {"SET_TARGET", &Daemon::do_set_target, kFlagPrivileged},
+      /* XS_SET_TARGET + 1, was XS_RESTRICT */ {"RESTRICT", nullptr, 0},
+      /* XS_RESET_WATCHES */ {"RESET_WATCHES", &Daemon::do_reset_watches, 0},
+      /* XS_DIRECTORY_PART */ {"DIRECTORY_PART", &Daemon::do_directory_part, 0},
+  };
+  static_assert(XS_CONTROL == 0 && XS_SET_PERMS == 14 && XS_ERROR == 16 && XS_SET_TARGET == 19 &&
+                XS_RESET_WATCHES == 21 && XS_DIRECTORY_PART == 22 && XS_TYPE_COUNT == 23);
+  return type < XS_TYPE_COUNT ? &kWireFuncs[type] : nullptr;
+}
+
 void Daemon::process(Connection& conn, std::uint32_t type, std::uint32_t req_id,
                      std::uint32_t tx_id, const std::string& payload) {
-  static constexpr std::uint32_t kHandled[] = {XS_CONTROL,
-                                               XS_DIRECTORY,
-                                               XS_READ,
-                                               XS_GET_PERMS,
-                                               XS_WATCH,
-                                               XS_UNWATCH,
-                                               XS_TRANSACTION_START,
-                                               XS_TRANSACTION_END,
-                                               XS_INTRODUCE,
-                                               XS_RELEASE,
-                                               XS_GET_DOMAIN_PATH,
-                                               XS_WRITE,
-                                               XS_MKDIR,
-                                               XS_RM,
-                                               XS_SET_PERMS,
-                                               XS_IS_DOMAIN_INTRODUCED,
-                                               XS_RESUME,
-                                               XS_SET_TARGET,
-                                               XS_RESET_WATCHES,
-                                               XS_DIRECTORY_PART};
-  if (std::find(std::begin(kHandled), std::end(kHandled), type) == std::end(kHandled)) {
+  const WireFunc* func = wire_func(type);
+  if (!func || !func->handler) {
     reply_error(conn, req_id, tx_id, ENOSYS);
     return;
   }
-  bool privileged_only = type == XS_CONTROL || type == XS_INTRODUCE || type == XS_RELEASE ||
-                         type == XS_IS_DOMAIN_INTRODUCED || type == XS_RESUME ||
-                         type == XS_SET_TARGET;
-  if (privileged_only && conn.domid != 0) {
+  if ((func->flags & kFlagPrivileged) && conn.domid != 0) {
     reply_error(conn, req_id, tx_id, EACCES);
     return;
   }
   Transaction* tx = nullptr;
-  bool ignores_tx = type == XS_WATCH || type == XS_UNWATCH;
-  if (!ignores_tx && tx_id != 0) {
+  if (!(func->flags & kFlagNoTransaction) && tx_id != 0) {
     auto& mine = conn.transactions;
     if (std::find(mine.begin(), mine.end(), tx_id) == mine.end() ||
         !(tx = store_->find_transaction(tx_id))) {
@@ -480,285 +505,333 @@ void Daemon::process(Connection& conn, std::uint32_t type, std::uint32_t req_id,
     }
   }
   if (log::enabled(log::Level::kDebug)) {
-    log::debug("request type " + std::to_string(type) + " from domain " +
+    log::debug("request type " + std::to_string(type) + " (" + func->name + ") from domain " +
                std::to_string(conn.domid));
   }
-  int err = dispatch(conn, type, req_id, tx_id, payload, tx);
+  const Request req{conn, type, req_id, tx_id, payload, tx};
+  int err = (this->*func->handler)(req);
   if (err) {
     reply_error(conn, req_id, tx_id, err);
-    // In a guest, a failed watch request fails the write() to /dev/xen/xenbus and libxenstore
-    // closes its handle.
-    if (type == XS_WATCH && conn.domid != 0) conn.close_after_flush = true;
+    if ((func->flags & kFlagGuestClosesOnError) && conn.domid != 0) conn.close_after_flush = true;
   }
 }
 
-int Daemon::dispatch(Connection& conn, std::uint32_t type, std::uint32_t req_id,
-                     std::uint32_t tx_id, const std::string& payload, Transaction* tx) {
-  Caller caller{conn.domid};
-  std::string arg;
-  std::vector<WatchTrigger> fired;
-  auto ack = [&] { reply(conn, type, req_id, tx_id, kAck); };
+void Daemon::reply(const Request& req, std::string_view payload) {
+  reply(req.conn, req.type, req.req_id, req.tx_id, payload);
+}
 
-  switch (type) {
-    case XS_READ: {
-      if (!one_arg(payload, &arg)) return EINVAL;
-      std::string value;
-      if (int err = store_->read(caller, tx, Store::canonicalize(caller, arg), &value)) return err;
-      reply(conn, type, req_id, tx_id, value);
-      return 0;
-    }
-    case XS_DIRECTORY: {
-      if (!one_arg(payload, &arg)) return EINVAL;
-      std::vector<std::string> children;
-      int err = store_->directory(caller, tx, Store::canonicalize(caller, arg), &children);
-      if (err) return err;
-      std::string out;
-      for (const auto& child : children) out.append(child).push_back('\0');
-      if (out.size() > XENSTORE_PAYLOAD_MAX) return E2BIG;
-      reply(conn, type, req_id, tx_id, out);
-      return 0;
-    }
-    case XS_DIRECTORY_PART: {
-      auto args = split_strings(payload);
-      if (args.size() != 2) return EINVAL;
-      std::vector<std::string> children;
-      std::uint64_t generation = 0;
-      int err = store_->directory(caller, tx, Store::canonicalize(caller, args[0]), &children,
-                                  &generation);
-      if (err) return err;
-      std::string all;
-      for (const auto& child : children) all.append(child).push_back('\0');
-      std::size_t offset = std::strtoul(std::string(args[1]).c_str(), nullptr, 10);
-      std::string out = std::to_string(generation);
-      out.push_back('\0');
-      if (offset >= all.size()) {
-        out.push_back('\0');
-        reply(conn, type, req_id, tx_id, out);
-        return 0;
-      }
-      // As many whole names as fit, and a final empty string once the list is complete.
-      std::size_t max_len = XENSTORE_PAYLOAD_MAX - out.size() - 1;
-      std::size_t len = 0;
-      while (true) {
-        std::size_t name_len = std::strlen(all.c_str() + offset + len);
-        if (len + name_len >= max_len) break;
-        len += name_len + 1;
-        if (offset + len == all.size()) break;
-      }
-      out.append(all, offset, len);
-      if (offset + len == all.size()) out.push_back('\0');
-      reply(conn, type, req_id, tx_id, out);
-      return 0;
-    }
-    case XS_GET_PERMS: {
-      if (!one_arg(payload, &arg)) return EINVAL;
-      Perms perms;
-      if (int err = store_->get_perms(caller, tx, Store::canonicalize(caller, arg), &perms)) {
-        return err;
-      }
-      std::string out;
-      for (const auto& p : perms) out.append(perms_to_text({p})).push_back('\0');
-      reply(conn, type, req_id, tx_id, out);
-      return 0;
-    }
-    case XS_WRITE: {
-      auto nul = payload.find('\0');
-      if (nul == std::string::npos) return EINVAL;
-      std::string path = Store::canonicalize(caller, std::string_view(payload).substr(0, nul));
-      std::string_view value = std::string_view(payload).substr(nul + 1);
-      if (int err = store_->write(caller, tx, path, value, &fired)) return err;
-      fire(fired);
-      ack();
-      return 0;
-    }
-    case XS_MKDIR:
-    case XS_RM: {
-      if (!one_arg(payload, &arg)) return EINVAL;
-      std::string path = Store::canonicalize(caller, arg);
-      int err = type == XS_MKDIR ? store_->mkdir(caller, tx, path, &fired)
-                                 : store_->rm(caller, tx, path, &fired);
-      if (err) return err;
-      fire(fired);
-      ack();
-      return 0;
-    }
-    case XS_SET_PERMS: {
-      auto args = split_strings(payload);
-      if (args.size() < 2) return EINVAL;
-      Perms perms;
-      for (std::size_t i = 1; i < args.size(); ++i) {
-        Perm p;
-        if (!parse_perm(args[i], &p)) return EINVAL;
-        perms.push_back(p);
-      }
-      std::string path = Store::canonicalize(caller, args[0]);
-      if (int err = store_->set_perms(caller, tx, path, perms, &fired)) return err;
-      fire(fired);
-      ack();
-      return 0;
-    }
-    case XS_WATCH: {
-      auto args = split_strings(payload);
-      if (args.size() != 2) return EINVAL;
-      Watch watch;
-      watch.token = std::string(args[1]);
-      if (!args[0].empty() && args[0].front() == '@') {
-        if (args[0].size() > 2048) return EINVAL;
-        watch.path = std::string(args[0]);
-      } else {
-        watch.relative = args[0].empty() || args[0].front() != '/';
-        watch.path = Store::canonicalize(caller, args[0]);
-        if (!Store::is_valid_path(watch.path)) return EINVAL;
-      }
-      auto& mine = watches_[conn.fd];
-      if (caller.privileged()) {
-        for (const auto& w : mine) {
-          if (w.path == watch.path && w.token == watch.token) return EEXIST;
-        }
-      }
-      // xenstored compares with '>': a domain may register one more than the quota; in a guest
-      // the kernel's own watches count too.
-      if (!caller.privileged() && watches_of(conn.domid) + options_.guest_kernel_watches >
-                                      options_.quotas.max_watches_per_domain) {
-        return E2BIG;
-      }
-      mine.push_back(watch);
-      ack();
-      std::string event_path = watch.path;
-      if (watch.relative) {
-        std::string prefix = Store::implicit_path(conn.domid);
-        event_path = event_path.size() > prefix.size() ? event_path.substr(prefix.size() + 1) : "";
-      }
-      send_event(conn, event_path, watch.token);  // the initial event xenstored always sends
-      return 0;
-    }
-    case XS_UNWATCH: {
-      auto args = split_strings(payload);
-      if (args.size() != 2) return EINVAL;
-      std::string path = Store::canonicalize(caller, args[0]);
-      auto& mine = watches_[conn.fd];
-      for (auto it = mine.begin(); it != mine.end(); ++it) {
-        if (it->path == path && it->token == args[1]) {
-          mine.erase(it);
-          ack();
-          return 0;
-        }
-      }
-      if (!caller.privileged()) {  // the guest's xenbus driver answers unknown unwatches itself
-        ack();
-        return 0;
-      }
-      return ENOENT;
-    }
-    case XS_TRANSACTION_START: {
-      if (tx) return EBUSY;
-      std::uint32_t id = 0;
-      if (int err = store_->transaction_start(caller, &id)) return err;
-      conn.transactions.push_back(id);
-      std::string out = std::to_string(id);
-      out.push_back('\0');
-      reply(conn, type, req_id, tx_id, out);
-      return 0;
-    }
-    case XS_TRANSACTION_END: {
-      if (!tx) return ENOENT;
-      if (!one_arg(payload, &arg) || (arg != "T" && arg != "F")) return EINVAL;
-      std::erase(conn.transactions, tx_id);
-      if (int err = store_->transaction_end(tx_id, arg == "T", &fired)) return err;
-      fire(fired);
-      ack();
-      return 0;
-    }
-    case XS_GET_DOMAIN_PATH: {
-      std::uint32_t domid = 0;
-      if (!one_arg(payload, &arg) || !parse_domid(arg, &domid)) return EINVAL;
-      std::string out = Store::implicit_path(domid);
-      out.push_back('\0');
-      reply(conn, type, req_id, tx_id, out);
-      return 0;
-    }
-    case XS_INTRODUCE: {
-      auto args = split_strings(payload);
-      std::uint32_t domid = 0;
-      if (args.size() < 3 || !parse_domid(args[0], &domid) || domid == 0) return EINVAL;
-      auto port = parse_u64(args[2]);
-      if (!port || *port == 0 || !parse_u64(args[1])) return EINVAL;
-      if (int err = introduce(domid)) return err;
-      ack();
-      return 0;
-    }
-    case XS_RELEASE: {
-      std::uint32_t domid = 0;
-      if (!one_arg(payload, &arg) || !parse_domid(arg, &domid) || domid == 0) return EINVAL;
-      if (int err = release(domid)) return err;
-      ack();
-      return 0;
-    }
-    case XS_IS_DOMAIN_INTRODUCED: {
-      std::uint32_t domid = 0;
-      if (!one_arg(payload, &arg) || !parse_domid(arg, &domid)) return EINVAL;
-      bool known = domid == 0 || domain_listener_.count(domid);
-      reply(conn, type, req_id, tx_id, std::string_view(known ? "T" : "F", 2));
-      return 0;
-    }
-    case XS_RESUME: {
-      std::uint32_t domid = 0;
-      if (!one_arg(payload, &arg) || !parse_domid(arg, &domid)) return EINVAL;
-      if (domid != 0 && !domain_listener_.count(domid)) return ENOENT;
-      ack();
-      return 0;
-    }
-    case XS_SET_TARGET: {
-      auto args = split_strings(payload);
-      std::uint32_t domid = 0, target = 0;
-      if (args.size() != 2 || !parse_domid(args[0], &domid) || !parse_domid(args[1], &target)) {
-        return EINVAL;
-      }
-      if (!domain_listener_.count(domid)) return ENOENT;
-      ack();
-      return 0;
-    }
-    case XS_RESET_WATCHES: {
-      watches_.erase(conn.fd);
-      for (std::uint32_t id : conn.transactions) (void)store_->transaction_end(id, false, nullptr);
-      conn.transactions.clear();
-      ack();
-      return 0;
-    }
-    case XS_CONTROL: {
-      auto args = split_strings(payload);
-      if (args.empty()) return EINVAL;
-      if (args[0] == "quota") {
-        char line[128];
-        std::string out = "Quota settings:\n";
-        auto add = [&](const char* name, std::uint64_t value, const char* what) {
-          std::snprintf(line, sizeof line, "%-17s: %8llu %s\n", name,
-                        static_cast<unsigned long long>(value), what);
-          out += line;
-        };
-        const Quotas& q = options_.quotas;
-        add("nodes", q.max_nodes_per_domain, "Nodes per domain");
-        add("watches", q.max_watches_per_domain, "Watches per domain");
-        add("transactions", q.max_transactions_per_domain, "Transactions per domain");
-        add("outstanding", 20, "Outstanding requests per domain");
-        add("transaction-nodes", 1024, "Max. number of accessed nodes per transaction");
-        add("memory", 2621440, "Total Xenstore memory per domain (error level)");
-        add("node-size", q.max_entry_size, "Max. size of a node");
-        add("path-max", 2048, "Max. length of a node path");
-        add("permissions", q.max_perms_per_node, "Max. number of permissions per node");
-        out.push_back('\0');
-        reply(conn, type, req_id, tx_id, out);
-        return 0;
-      }
-      if (args[0] == "print" || args[0] == "log") {
-        if (args.size() > 1) log::info("control: " + std::string(args[1]));
-        ack();
-        return 0;
-      }
-      return EINVAL;
+void Daemon::ack(const Request& req) {
+  reply(req, kAck);
+}
+
+int Daemon::do_read(const Request& req) {
+  Caller caller{req.conn.domid};
+  std::string arg;
+  if (!one_arg(req.payload, &arg)) return EINVAL;
+  std::string value;
+  if (int err = store_->read(caller, req.tx, Store::canonicalize(caller, arg), &value)) return err;
+  reply(req, value);
+  return 0;
+}
+
+int Daemon::do_directory(const Request& req) {
+  Caller caller{req.conn.domid};
+  std::string arg;
+  if (!one_arg(req.payload, &arg)) return EINVAL;
+  std::vector<std::string> children;
+  int err = store_->directory(caller, req.tx, Store::canonicalize(caller, arg), &children);
+  if (err) return err;
+  std::string out;
+  for (const auto& child : children) out.append(child).push_back('\0');
+  if (out.size() > XENSTORE_PAYLOAD_MAX) return E2BIG;
+  reply(req, out);
+  return 0;
+}
+
+int Daemon::do_directory_part(const Request& req) {
+  Caller caller{req.conn.domid};
+  auto args = split_strings(req.payload);
+  if (args.size() != 2) return EINVAL;
+  std::vector<std::string> children;
+  std::uint64_t generation = 0;
+  int err = store_->directory(caller, req.tx, Store::canonicalize(caller, args[0]), &children,
+                              &generation);
+  if (err) return err;
+  std::string all;
+  for (const auto& child : children) all.append(child).push_back('\0');
+  std::size_t offset = std::strtoul(std::string(args[1]).c_str(), nullptr, 10);
+  std::string out = std::to_string(generation);
+  out.push_back('\0');
+  if (offset >= all.size()) {
+    out.push_back('\0');
+    reply(req, out);
+    return 0;
+  }
+  // As many whole names as fit, and a final empty string once the list is complete.
+  std::size_t max_len = XENSTORE_PAYLOAD_MAX - out.size() - 1;
+  std::size_t len = 0;
+  while (true) {
+    std::size_t name_len = std::strlen(all.c_str() + offset + len);
+    if (len + name_len >= max_len) break;
+    len += name_len + 1;
+    if (offset + len == all.size()) break;
+  }
+  out.append(all, offset, len);
+  if (offset + len == all.size()) out.push_back('\0');
+  reply(req, out);
+  return 0;
+}
+
+int Daemon::do_get_perms(const Request& req) {
+  Caller caller{req.conn.domid};
+  std::string arg;
+  if (!one_arg(req.payload, &arg)) return EINVAL;
+  Perms perms;
+  if (int err = store_->get_perms(caller, req.tx, Store::canonicalize(caller, arg), &perms)) {
+    return err;
+  }
+  std::string out;
+  for (const auto& p : perms) out.append(perms_to_text({p})).push_back('\0');
+  reply(req, out);
+  return 0;
+}
+
+int Daemon::do_write(const Request& req) {
+  Caller caller{req.conn.domid};
+  auto nul = req.payload.find('\0');
+  if (nul == std::string::npos) return EINVAL;
+  std::string_view payload = req.payload;
+  std::string path = Store::canonicalize(caller, payload.substr(0, nul));
+  std::string_view value = payload.substr(nul + 1);
+  std::vector<WatchTrigger> fired;
+  if (int err = store_->write(caller, req.tx, path, value, &fired)) return err;
+  fire(fired);
+  ack(req);
+  return 0;
+}
+
+int Daemon::do_mkdir(const Request& req) {
+  Caller caller{req.conn.domid};
+  std::string arg;
+  if (!one_arg(req.payload, &arg)) return EINVAL;
+  std::vector<WatchTrigger> fired;
+  if (int err = store_->mkdir(caller, req.tx, Store::canonicalize(caller, arg), &fired)) {
+    return err;
+  }
+  fire(fired);
+  ack(req);
+  return 0;
+}
+
+int Daemon::do_rm(const Request& req) {
+  Caller caller{req.conn.domid};
+  std::string arg;
+  if (!one_arg(req.payload, &arg)) return EINVAL;
+  std::vector<WatchTrigger> fired;
+  if (int err = store_->rm(caller, req.tx, Store::canonicalize(caller, arg), &fired)) return err;
+  fire(fired);
+  ack(req);
+  return 0;
+}
+
+int Daemon::do_set_perms(const Request& req) {
+  Caller caller{req.conn.domid};
+  auto args = split_strings(req.payload);
+  if (args.size() < 2) return EINVAL;
+  Perms perms;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    Perm p;
+    if (!parse_perm(args[i], &p)) return EINVAL;
+    perms.push_back(p);
+  }
+  std::string path = Store::canonicalize(caller, args[0]);
+  std::vector<WatchTrigger> fired;
+  if (int err = store_->set_perms(caller, req.tx, path, perms, &fired)) return err;
+  fire(fired);
+  ack(req);
+  return 0;
+}
+
+int Daemon::do_watch(const Request& req) {
+  Connection& conn = req.conn;
+  Caller caller{conn.domid};
+  auto args = split_strings(req.payload);
+  if (args.size() != 2) return EINVAL;
+  Watch watch;
+  watch.token = std::string(args[1]);
+  if (!args[0].empty() && args[0].front() == '@') {
+    if (args[0].size() > 2048) return EINVAL;
+    watch.path = std::string(args[0]);
+  } else {
+    watch.relative = args[0].empty() || args[0].front() != '/';
+    watch.path = Store::canonicalize(caller, args[0]);
+    if (!Store::is_valid_path(watch.path)) return EINVAL;
+  }
+  auto& mine = watches_[conn.fd];
+  if (caller.privileged()) {
+    for (const auto& w : mine) {
+      if (w.path == watch.path && w.token == watch.token) return EEXIST;
     }
   }
-  return ENOSYS;
+  // xenstored compares with '>': a domain may register one more than the quota; in a guest
+  // the kernel's own watches count too.
+  if (!caller.privileged() && watches_of(conn.domid) + options_.guest_kernel_watches >
+                                  options_.quotas.max_watches_per_domain) {
+    return E2BIG;
+  }
+  mine.push_back(watch);
+  ack(req);
+  std::string event_path = watch.path;
+  if (watch.relative) {
+    std::string prefix = Store::implicit_path(conn.domid);
+    event_path = event_path.size() > prefix.size() ? event_path.substr(prefix.size() + 1) : "";
+  }
+  send_event(conn, event_path, watch.token);  // the initial event xenstored always sends
+  return 0;
+}
+
+int Daemon::do_unwatch(const Request& req) {
+  Caller caller{req.conn.domid};
+  auto args = split_strings(req.payload);
+  if (args.size() != 2) return EINVAL;
+  std::string path = Store::canonicalize(caller, args[0]);
+  auto& mine = watches_[req.conn.fd];
+  for (auto it = mine.begin(); it != mine.end(); ++it) {
+    if (it->path == path && it->token == args[1]) {
+      mine.erase(it);
+      ack(req);
+      return 0;
+    }
+  }
+  if (!caller.privileged()) {  // the guest's xenbus driver answers unknown unwatches itself
+    ack(req);
+    return 0;
+  }
+  return ENOENT;
+}
+
+int Daemon::do_transaction_start(const Request& req) {
+  if (req.tx) return EBUSY;
+  std::uint32_t id = 0;
+  if (int err = store_->transaction_start(Caller{req.conn.domid}, &id)) return err;
+  req.conn.transactions.push_back(id);
+  std::string out = std::to_string(id);
+  out.push_back('\0');
+  reply(req, out);
+  return 0;
+}
+
+int Daemon::do_transaction_end(const Request& req) {
+  if (!req.tx) return ENOENT;
+  std::string arg;
+  if (!one_arg(req.payload, &arg) || (arg != "T" && arg != "F")) return EINVAL;
+  std::erase(req.conn.transactions, req.tx_id);
+  std::vector<WatchTrigger> fired;
+  if (int err = store_->transaction_end(req.tx_id, arg == "T", &fired)) return err;
+  fire(fired);
+  ack(req);
+  return 0;
+}
+
+int Daemon::do_get_domain_path(const Request& req) {
+  std::string arg;
+  std::uint32_t domid = 0;
+  if (!one_arg(req.payload, &arg) || !parse_domid(arg, &domid)) return EINVAL;
+  std::string out = Store::implicit_path(domid);
+  out.push_back('\0');
+  reply(req, out);
+  return 0;
+}
+
+int Daemon::do_introduce(const Request& req) {
+  auto args = split_strings(req.payload);
+  std::uint32_t domid = 0;
+  if (args.size() < 3 || !parse_domid(args[0], &domid) || domid == 0) return EINVAL;
+  auto port = parse_u64(args[2]);
+  if (!port || *port == 0 || !parse_u64(args[1])) return EINVAL;
+  if (int err = introduce(domid)) return err;
+  ack(req);
+  return 0;
+}
+
+int Daemon::do_release(const Request& req) {
+  std::string arg;
+  std::uint32_t domid = 0;
+  if (!one_arg(req.payload, &arg) || !parse_domid(arg, &domid) || domid == 0) return EINVAL;
+  if (int err = release(domid)) return err;
+  ack(req);
+  return 0;
+}
+
+int Daemon::do_is_domain_introduced(const Request& req) {
+  std::string arg;
+  std::uint32_t domid = 0;
+  if (!one_arg(req.payload, &arg) || !parse_domid(arg, &domid)) return EINVAL;
+  bool known = domid == 0 || domain_listener_.count(domid);
+  reply(req, std::string_view(known ? "T" : "F", 2));
+  return 0;
+}
+
+int Daemon::do_resume(const Request& req) {
+  std::string arg;
+  std::uint32_t domid = 0;
+  if (!one_arg(req.payload, &arg) || !parse_domid(arg, &domid)) return EINVAL;
+  if (domid != 0 && !domain_listener_.count(domid)) return ENOENT;
+  ack(req);
+  return 0;
+}
+
+int Daemon::do_set_target(const Request& req) {
+  auto args = split_strings(req.payload);
+  std::uint32_t domid = 0, target = 0;
+  if (args.size() != 2 || !parse_domid(args[0], &domid) || !parse_domid(args[1], &target)) {
+    return EINVAL;
+  }
+  if (!domain_listener_.count(domid)) return ENOENT;
+  ack(req);
+  return 0;
+}
+
+int Daemon::do_reset_watches(const Request& req) {
+  Connection& conn = req.conn;
+  watches_.erase(conn.fd);
+  for (std::uint32_t id : conn.transactions) (void)store_->transaction_end(id, false, nullptr);
+  conn.transactions.clear();
+  ack(req);
+  return 0;
+}
+
+int Daemon::do_control(const Request& req) {
+  auto args = split_strings(req.payload);
+  if (args.empty()) return EINVAL;
+  if (args[0] == "quota") {
+    char line[128];
+    std::string out = "Quota settings:\n";
+    auto add = [&](const char* name, std::uint64_t value, const char* what) {
+      std::snprintf(line, sizeof line, "%-17s: %8llu %s\n", name,
+                    static_cast<unsigned long long>(value), what);
+      out += line;
+    };
+    const Quotas& q = options_.quotas;
+    add("nodes", q.max_nodes_per_domain, "Nodes per domain");
+    add("watches", q.max_watches_per_domain, "Watches per domain");
+    add("transactions", q.max_transactions_per_domain, "Transactions per domain");
+    add("outstanding", 20, "Outstanding requests per domain");
+    add("transaction-nodes", 1024, "Max. number of accessed nodes per transaction");
+    add("memory", 2621440, "Total Xenstore memory per domain (error level)");
+    add("node-size", q.max_entry_size, "Max. size of a node");
+    add("path-max", 2048, "Max. length of a node path");
+    add("permissions", q.max_perms_per_node, "Max. number of permissions per node");
+    out.push_back('\0');
+    reply(req, out);
+    return 0;
+  }
+  if (args[0] == "print" || args[0] == "log") {
+    if (args.size() > 1) log::info("control: " + std::string(args[1]));
+    ack(req);
+    return 0;
+  }
+  return EINVAL;
 }
 
 int Daemon::introduce(std::uint32_t domid) {

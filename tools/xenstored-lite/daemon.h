@@ -9,6 +9,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store.h"
@@ -50,15 +51,35 @@ class Daemon {
     bool relative = false;
   };
 
+  // One request, as its handler sees it: the header fields, the payload and the transaction
+  // tx_id names (null when it is 0 or the type ignores it).
+  struct Request {
+    Connection& conn;
+    std::uint32_t type;
+    std::uint32_t req_id;
+    std::uint32_t tx_id;
+    const std::string& payload;
+    Transaction* tx;
+  };
+  // A handler answers the request itself and returns 0, or returns the errno value to answer.
+  using Handler = int (Daemon::*)(const Request& req);
+  // One row of the message table (see wire_func() in daemon.cpp).
+  struct WireFunc {
+    const char* name;  // for the log
+    Handler handler;   // null: not a request (ENOSYS)
+    unsigned flags;    // kFlag* in daemon.cpp
+  };
+  static const WireFunc* wire_func(std::uint32_t type);
+
   void accept_on(int listen_fd, std::uint32_t domid);
   void on_readable(Connection& conn);
   void on_writable(Connection& conn);
   void process(Connection& conn, std::uint32_t type, std::uint32_t req_id, std::uint32_t tx_id,
                const std::string& payload);
-  int dispatch(Connection& conn, std::uint32_t type, std::uint32_t req_id, std::uint32_t tx_id,
-               const std::string& payload, Transaction* tx);
   void reply(Connection& conn, std::uint32_t type, std::uint32_t req_id, std::uint32_t tx_id,
              std::string_view payload);
+  void reply(const Request& req, std::string_view payload);
+  void ack(const Request& req);
   void reply_error(Connection& conn, std::uint32_t req_id, std::uint32_t tx_id, int err);
   void send_event(Connection& conn, const std::string& path, const std::string& token);
   void fire(const std::vector<WatchTrigger>& triggers);
@@ -67,6 +88,28 @@ class Daemon {
   void update_interest(Connection& conn);
   void close_connection(int fd);
   std::size_t watches_of(std::uint32_t domid) const;
+
+  // The handlers, one per request type.
+  int do_read(const Request& req);
+  int do_directory(const Request& req);
+  int do_directory_part(const Request& req);
+  int do_get_perms(const Request& req);
+  int do_write(const Request& req);
+  int do_mkdir(const Request& req);
+  int do_rm(const Request& req);
+  int do_set_perms(const Request& req);
+  int do_watch(const Request& req);
+  int do_unwatch(const Request& req);
+  int do_transaction_start(const Request& req);
+  int do_transaction_end(const Request& req);
+  int do_get_domain_path(const Request& req);
+  int do_introduce(const Request& req);
+  int do_release(const Request& req);
+  int do_is_domain_introduced(const Request& req);
+  int do_resume(const Request& req);
+  int do_set_target(const Request& req);
+  int do_reset_watches(const Request& req);
+  int do_control(const Request& req);
 
   int introduce(std::uint32_t domid);
   int release(std::uint32_t domid);
