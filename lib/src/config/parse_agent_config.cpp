@@ -1,235 +1,50 @@
-#include <yaml-cpp/yaml.h>
-
-#include <algorithm>
 #include <array>
-#include <cctype>
-#include <functional>
-#include <set>
 #include <string>
 #include <utility>
 
 #include "xenballoon/config/agent_config.h"
+#include "xenballoon/config/strict_yaml.h"
 #include "xenballoon/util/file.h"
-#include "xenballoon/util/parse.h"
 
 namespace xenballoon {
 namespace {
 
-// yaml-cpp tags a plain (unquoted, untagged) scalar "?" and a quoted one "!".
-constexpr std::string_view kPlainScalarTag = "?";
+using strict_yaml::Field;
+using strict_yaml::KeyTable;
 
-std::string join_path(std::string_view parent, std::string_view key) {
-  if (parent.empty()) return std::string(key);
-  return std::string(parent) + "." + std::string(key);
-}
-
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// Collects every problem of one document instead of stopping at the first.
+// Reads one document into a config, collecting every problem instead of stopping at the first.
 class ConfigReader {
  public:
-  ConfigReader(AgentConfig& config, std::vector<ConfigError>& errors)
-      : config_(config), errors_(errors) {}
+  ConfigReader(AgentConfig& config, strict_yaml::Reader& reader)
+      : config_(config), reader_(reader) {}
 
-  void read_document(const YAML::Node& root) {
-    if (!root.IsDefined() || root.IsNull()) return;
-    if (!root.IsMap()) {
-      error(line_of(root), "",
-            "expected a mapping of keys at the top level, got " + describe(root));
+  void read_document(const strict_yaml::Node& root) {
+    if (root.is_null()) return;
+    if (!root.is_mapping()) {
+      reader_.error(root.line(), "",
+                    "expected a mapping of keys at the top level, got " + reader_.describe(root));
       return;
     }
-    read_map(root, "", top_level_keys());
+    reader_.read_mapping(root, "", top_level_keys());
   }
 
  private:
-  using Handler =
-      std::function<void(const YAML::Node& key, const YAML::Node& value, const std::string& path)>;
-  using KeyTable = std::vector<std::pair<std::string_view, Handler>>;
-
-  static int line_of(const YAML::Node& node) {
-    const YAML::Mark mark = node.Mark();
-    return mark.is_null() ? 0 : mark.line + 1;
-  }
-
-  // A null value's mark points past the key, and a block's at its first child: use the key's line.
-  static int value_line(const YAML::Node& key, const YAML::Node& value) {
-    return value.IsScalar() ? line_of(value) : line_of(key);
-  }
-
-  static std::string describe(const YAML::Node& node) {
-    switch (node.Type()) {
-      case YAML::NodeType::Null:
-        return "nothing";
-      case YAML::NodeType::Sequence:
-        return "a list";
-      case YAML::NodeType::Map:
-        return "a mapping";
-      case YAML::NodeType::Scalar:
-        if (node.Tag() == kPlainScalarTag) return "\"" + node.Scalar() + "\"";
-        return "the quoted or tagged string \"" + node.Scalar() + "\"";
-      case YAML::NodeType::Undefined:
-        break;
-    }
-    return "nothing";
-  }
-
-  void error(int line, std::string path, std::string message) {
-    errors_.push_back(
-        ConfigError{config_.origin.source_name, line, std::move(path), std::move(message)});
-  }
-
-  void remember(const std::string& path, int line) { config_.origin.lines[path] = line; }
-
-  void read_map(const YAML::Node& map, const std::string& parent, const KeyTable& table) {
-    std::set<std::string, std::less<>> seen;
-    for (const auto& entry : map) {
-      const YAML::Node key = entry.first;
-      const YAML::Node value = entry.second;
-      if (!key.IsScalar()) {
-        error(line_of(key), parent, "keys must be plain words, got " + describe(key));
-        continue;
-      }
-      const std::string path = join_path(parent, key.Scalar());
-      if (!seen.insert(key.Scalar()).second) {
-        error(line_of(key), path, "duplicate key");
-        continue;
-      }
-      auto handler = std::find_if(table.begin(), table.end(),
-                                  [&](const auto& entry) { return entry.first == key.Scalar(); });
-      if (handler == table.end()) {
-        error(line_of(key), path, "unknown key");
-        continue;
-      }
-      remember(path, value_line(key, value));
-      handler->second(key, value, path);
-    }
-  }
-
-  bool expect_plain_scalar(const YAML::Node& key, const YAML::Node& value, const std::string& path,
-                           std::string_view expected) {
-    if (value.IsScalar() && value.Tag() == kPlainScalarTag) return true;
-    error(value_line(key, value), path,
-          "expected " + std::string(expected) + ", got " + describe(value));
-    return false;
-  }
-
-  void read_u64(const YAML::Node& key, const YAML::Node& value, const std::string& path,
-                std::uint64_t& out) {
-    constexpr std::string_view kExpected = "a non-negative integer";
-    if (!expect_plain_scalar(key, value, path, kExpected)) return;
-    if (auto number = parse_u64(value.Scalar())) {
-      out = *number;
-      return;
-    }
-    error(line_of(value), path, "expected " + std::string(kExpected) + ", got " + describe(value));
-  }
-
-  void read_double(const YAML::Node& key, const YAML::Node& value, const std::string& path,
-                   double& out) {
-    constexpr std::string_view kExpected = "a number";
-    if (!expect_plain_scalar(key, value, path, kExpected)) return;
-    if (auto number = parse_double(value.Scalar())) {
-      out = *number;
-      return;
-    }
-    error(line_of(value), path, "expected " + std::string(kExpected) + ", got " + describe(value));
-  }
-
-  void read_bool(const YAML::Node& key, const YAML::Node& value, const std::string& path,
-                 bool& out) {
-    constexpr std::string_view kExpected = "true or false";
-    if (!expect_plain_scalar(key, value, path, kExpected)) return;
-    const std::string word = lowercase(value.Scalar());
-    if (word == "true" || word == "yes" || word == "on") {
-      out = true;
-    } else if (word == "false" || word == "no" || word == "off") {
-      out = false;
-    } else {
-      error(line_of(value), path,
-            "expected " + std::string(kExpected) + ", got " + describe(value));
-    }
-  }
-
-  void read_string(const YAML::Node& key, const YAML::Node& value, const std::string& path,
-                   std::string& out) {
-    if (!value.IsScalar()) {
-      error(value_line(key, value), path, "expected a string, got " + describe(value));
-      return;
-    }
-    out = value.Scalar();
-  }
-
-  template <typename Enum, std::size_t N>
-  void read_enum(const YAML::Node& key, const YAML::Node& value, const std::string& path,
-                 const std::array<std::pair<std::string_view, Enum>, N>& choices, Enum& out) {
-    std::string expected = "one of";
-    for (std::size_t i = 0; i < N; ++i) {
-      expected += (i == 0 ? " " : ", ") + std::string(choices[i].first);
-    }
-    if (!expect_plain_scalar(key, value, path, expected)) return;
-    for (const auto& [name, choice] : choices) {
-      if (value.Scalar() == name) {
-        out = choice;
-        return;
-      }
-    }
-    error(line_of(value), path, "expected " + expected + ", got " + describe(value));
-  }
-
-  void read_string_list(const YAML::Node& key, const YAML::Node& value, const std::string& path,
-                        std::vector<std::string>& out) {
-    if (!value.IsSequence()) {
-      error(value_line(key, value), path,
-            "expected a list of strings (write [] for none), got " + describe(value));
-      return;
-    }
-    std::vector<std::string> items;
-    bool all_ok = true;
-    for (std::size_t i = 0; i < value.size(); ++i) {
-      const YAML::Node item = value[i];
-      const std::string item_path = path + "[" + std::to_string(i) + "]";
-      if (!item.IsScalar()) {
-        error(line_of(item) != 0 ? line_of(item) : line_of(key), item_path,
-              "expected a string, got " + describe(item));
-        all_ok = false;
-        continue;
-      }
-      remember(item_path, line_of(item));
-      items.push_back(item.Scalar());
-    }
-    if (all_ok) out = std::move(items);
-  }
-
-  void read_block(const YAML::Node& key, const YAML::Node& value, const std::string& path,
-                  const KeyTable& table) {
-    if (!value.IsMap()) {
-      error(value_line(key, value), path, "expected a mapping of keys, got " + describe(value));
-      return;
-    }
-    read_map(value, path, table);
-  }
-
   // Handlers bind a member of the config; the table order is the order of the docs.
-  Handler u64_field(std::uint64_t& field) {
-    return
-        [this, &field](const auto& k, const auto& v, const auto& p) { read_u64(k, v, p, field); };
+  strict_yaml::Handler u64_field(std::uint64_t& field) {
+    return [this, &field](const Field& f) { reader_.read_u64(f, field); };
   }
-  Handler double_field(double& field) {
-    return [this, &field](const auto& k, const auto& v, const auto& p) {
-      read_double(k, v, p, field);
-    };
+  strict_yaml::Handler double_field(double& field) {
+    return [this, &field](const Field& f) { reader_.read_double(f, field); };
   }
-  Handler bool_field(bool& field) {
-    return
-        [this, &field](const auto& k, const auto& v, const auto& p) { read_bool(k, v, p, field); };
+  strict_yaml::Handler bool_field(bool& field) {
+    return [this, &field](const Field& f) { reader_.read_bool(f, field); };
   }
-  Handler string_field(std::string& field) {
-    return [this, &field](const auto& k, const auto& v, const auto& p) {
-      read_string(k, v, p, field);
+  strict_yaml::Handler string_field(std::string& field) {
+    return [this, &field](const Field& f) { reader_.read_string(f, field); };
+  }
+  strict_yaml::Handler block(KeyTable table) {
+    return [this, table = std::move(table)](const Field& f) {
+      reader_.read_mapping(f, table, "a mapping of keys");
     };
   }
 
@@ -273,35 +88,31 @@ class ConfigReader {
     }};
     AgentConfig& c = config_;
     return {
-        {"policy", [this](const auto& k, const auto& v,
-                          const auto& p) { read_enum(k, v, p, kPolicies, config_.policy); }},
+        {"policy", [this](const Field& f) { reader_.read_choice(f, kPolicies, config_.policy); }},
         {"selfballoon", bool_field(c.selfballoon)},
         {"interval_seconds", u64_field(c.interval_seconds)},
         {"publish_interval_seconds", u64_field(c.publish_interval_seconds)},
         {"minmem_mib", u64_field(c.minmem_mib)},
         {"uphysteresis", u64_field(c.uphysteresis)},
         {"downhysteresis", u64_field(c.downhysteresis)},
-        {"pressure", [this](const auto& k, const auto& v,
-                            const auto& p) { read_block(k, v, p, pressure_keys()); }},
-        {"on_exit", [this](const auto& k, const auto& v,
-                           const auto& p) { read_enum(k, v, p, kOnExit, config_.on_exit); }},
+        {"pressure", block(pressure_keys())},
+        {"on_exit", [this](const Field& f) { reader_.read_choice(f, kOnExit, config_.on_exit); }},
         {"vmstat_fields",
-         [this](const auto& k, const auto& v, const auto& p) {
-           read_string_list(k, v, p, config_.vmstat_fields);
+         [this](const Field& f) {
+           reader_.read_string_list(f, "a list of strings (write [] for none)",
+                                    config_.vmstat_fields);
          }},
         {"legacy_paths", bool_field(c.legacy_paths)},
-        {"web",
-         [this](const auto& k, const auto& v, const auto& p) { read_block(k, v, p, web_keys()); }},
-        {"paths", [this](const auto& k, const auto& v,
-                         const auto& p) { read_block(k, v, p, paths_keys()); }},
+        {"web", block(web_keys())},
+        {"paths", block(paths_keys())},
         {"pidfile", string_field(c.pidfile)},
-        {"log_level", [this](const auto& k, const auto& v,
-                             const auto& p) { read_enum(k, v, p, kLogLevels, config_.log_level); }},
+        {"log_level",
+         [this](const Field& f) { reader_.read_choice(f, kLogLevels, config_.log_level); }},
     };
   }
 
   AgentConfig& config_;
-  std::vector<ConfigError>& errors_;
+  strict_yaml::Reader& reader_;
 };
 
 }  // namespace
@@ -309,25 +120,12 @@ class ConfigReader {
 Result<AgentConfig> parse_agent_config(std::string_view yaml, std::string source_name) {
   AgentConfig config;
   config.origin.source_name = std::move(source_name);
-  std::vector<ConfigError> errors;
-
-  std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    const int line = e.mark.is_null() ? 0 : e.mark.line + 1;
-    errors.push_back(
-        ConfigError{config.origin.source_name, line, "", "YAML syntax error: " + e.msg});
-    return Error{format_errors(errors)};
-  }
-  if (documents.size() > 1) {
-    const YAML::Mark second = documents[1].Mark();
-    errors.push_back(
-        ConfigError{config.origin.source_name, second.is_null() ? 0 : second.line + 1, "",
-                    "expected one YAML document, found " + std::to_string(documents.size())});
-  }
-  if (!documents.empty()) ConfigReader(config, errors).read_document(documents.front());
-  if (!errors.empty()) return Error{format_errors(errors)};
+  strict_yaml::Reader reader(config.origin.source_name, strict_yaml::QuotedScalars::kNamed);
+  const std::optional<strict_yaml::Node> root =
+      reader.parse_document(yaml, strict_yaml::DocumentRule::kAtMostOne);
+  if (root) ConfigReader(config, reader).read_document(*root);
+  if (reader.error_count() != 0) return Error{format_errors(reader.errors())};
+  config.origin.lines = reader.lines();
   return config;
 }
 

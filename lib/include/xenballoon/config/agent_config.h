@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
-#include "xenballoon/xenstore/keys.h"
-
+#include "xenballoon/config/config_error.h"
 #include "xenballoon/result.h"
+#include "xenballoon/xenstore/keys.h"
 
 namespace xenballoon {
 
@@ -94,16 +94,6 @@ inline constexpr std::uint64_t kMaxBurstWindowSeconds = 60;
 inline constexpr std::uint64_t kMaxShrinkCooldownSeconds = 3600;
 inline constexpr std::uint64_t kMaxBurstThreshold = std::uint64_t{1} << 32;
 
-// One problem in a configuration, with enough to find it: "xenballoond.yaml:7: key: message".
-struct ConfigError {
-  std::string source_name;
-  int line = 0;  // 1-based; 0 when the key has no line (a default or a struct built in code)
-  std::string key_path;
-  std::string message;
-
-  std::string to_string() const;
-};
-
 // Parses YAML text. Type errors, unknown and duplicate keys and YAML syntax errors are all
 // reported, one per line of the Error's message. Ranges are not checked here: see validate().
 Result<AgentConfig> parse_agent_config(std::string_view yaml, std::string source_name);
@@ -116,9 +106,6 @@ std::vector<ConfigError> validate(const AgentConfig& config);
 
 // load_agent_config() then validate(), every problem in one Error.
 Result<AgentConfig> load_valid_agent_config(const std::string& path);
-
-// One line per error.
-std::string format_errors(const std::vector<ConfigError>& errors);
 
 // The names used in the YAML ("pressure", "dom0-target", "warning", ...).
 std::string_view to_string(PolicyKind kind);
