@@ -49,20 +49,6 @@ std::string join_lines(const std::vector<std::pair<std::string, std::uint64_t>>&
   return out;
 }
 
-log::Level to_log_level(LogLevel level) {
-  switch (level) {
-    case LogLevel::kDebug:
-      return log::Level::kDebug;
-    case LogLevel::kInfo:
-      return log::Level::kInfo;
-    case LogLevel::kWarning:
-      return log::Level::kWarning;
-    case LogLevel::kError:
-      return log::Level::kError;
-  }
-  return log::Level::kInfo;
-}
-
 // Range of each dom0 override, the same limits validate() uses for the config keys.
 std::optional<std::string> check_override(const std::string& key, std::uint64_t value) {
   if (key == "selfballoon" && value > 1) return "must be 0 or 1";
@@ -135,7 +121,7 @@ void Agent::set_settings(const AgentConfig& config) {
       vmstat_keep_.emplace_back(name);
     }
   }
-  log::set_level(to_log_level(config.log_level));
+  log::set_level(config.log_level);
 }
 
 bool Agent::ensure_xenstore() {

@@ -31,7 +31,7 @@ namespace xenballoon::agent {
 // Command-line values that win over the configuration file, on start and on every reload.
 struct CliOverrides {
   std::optional<std::string> procfs, sysfs, listen_address, pidfile;
-  std::optional<LogLevel> log_level;
+  std::optional<log::Level> log_level;
   void apply(AgentConfig& config) const;
 };
 

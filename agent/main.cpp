@@ -94,14 +94,13 @@ int main(int argc, char** argv) {
         overrides.pidfile = optarg;
         break;
       case kLogLevel: {
-        auto parsed = xenballoon::parse_agent_config(std::string("log_level: ") + optarg + "\n",
-                                                     "--log.level");
-        if (!parsed) {
+        const auto level = xenballoon::log::parse_level(optarg);
+        if (!level) {
           std::fprintf(stderr,
                        "xenballoond: --log.level: expected debug, info, warning or error\n");
           return 2;
         }
-        overrides.log_level = parsed->log_level;
+        overrides.log_level = *level;
         break;
       }
       case 'V':

@@ -81,7 +81,7 @@ TEST_CASE("an empty configuration holds every default") {
   CHECK(config.paths.procfs == "/proc");
   CHECK(config.paths.sysfs == "/sys");
   CHECK(config.pidfile == "/run/xenballoond.pid");
-  CHECK(config.log_level == LogLevel::kInfo);
+  CHECK(config.log_level == log::Level::kInfo);
   CHECK(config.origin.source_name == "test.yaml");
   CHECK(config.origin.lines.empty());
   CHECK(validate(config).empty());
@@ -122,7 +122,7 @@ TEST_CASE("every key is read, with the line it was on") {
   CHECK(config.paths.procfs == "/tmp/proc");
   CHECK(config.paths.sysfs == "/tmp/sys");
   CHECK(config.pidfile.empty());
-  CHECK(config.log_level == LogLevel::kDebug);
+  CHECK(config.log_level == log::Level::kDebug);
 
   CHECK(config.origin.line_of("policy") == 2);
   CHECK(config.origin.line_of("pressure") == 9);
@@ -140,13 +140,13 @@ TEST_CASE("each enumeration accepts each of its names") {
   CHECK(parse_ok("on_exit: dom0-target").on_exit == OnExit::kDom0Target);
   CHECK(parse_ok("on_exit: static-max").on_exit == OnExit::kStaticMax);
   CHECK(parse_ok("on_exit: leave").on_exit == OnExit::kLeave);
-  CHECK(parse_ok("log_level: debug").log_level == LogLevel::kDebug);
-  CHECK(parse_ok("log_level: info").log_level == LogLevel::kInfo);
-  CHECK(parse_ok("log_level: warning").log_level == LogLevel::kWarning);
-  CHECK(parse_ok("log_level: error").log_level == LogLevel::kError);
+  CHECK(parse_ok("log_level: debug").log_level == log::Level::kDebug);
+  CHECK(parse_ok("log_level: info").log_level == log::Level::kInfo);
+  CHECK(parse_ok("log_level: warning").log_level == log::Level::kWarning);
+  CHECK(parse_ok("log_level: error").log_level == log::Level::kError);
   CHECK(to_string(PolicyKind::kClassic) == "classic");
   CHECK(to_string(OnExit::kDom0Target) == "dom0-target");
-  CHECK(to_string(LogLevel::kWarning) == "warning");
+  CHECK(to_string(log::Level::kWarning) == "warning");
 }
 
 TEST_CASE("booleans accept true/false, yes/no and on/off in any case") {

@@ -70,6 +70,18 @@ class ConfigReader {
     };
   }
 
+  // The level names are log::parse_level's.
+  void read_log_level(const Field& f) {
+    constexpr std::string_view kExpected = "one of debug, info, warning, error";
+    const std::optional<std::string> word = reader_.read_word(f, kExpected);
+    if (!word) return;
+    if (const std::optional<log::Level> level = log::parse_level(*word)) {
+      config_.log_level = *level;
+    } else {
+      reader_.fail_expected(f, kExpected);
+    }
+  }
+
   KeyTable top_level_keys() {
     static constexpr std::array<std::pair<std::string_view, PolicyKind>, 2> kPolicies = {{
         {"pressure", PolicyKind::kPressure},
@@ -79,12 +91,6 @@ class ConfigReader {
         {"dom0-target", OnExit::kDom0Target},
         {"static-max", OnExit::kStaticMax},
         {"leave", OnExit::kLeave},
-    }};
-    static constexpr std::array<std::pair<std::string_view, LogLevel>, 4> kLogLevels = {{
-        {"debug", LogLevel::kDebug},
-        {"info", LogLevel::kInfo},
-        {"warning", LogLevel::kWarning},
-        {"error", LogLevel::kError},
     }};
     AgentConfig& c = config_;
     return {
@@ -106,8 +112,7 @@ class ConfigReader {
         {"web", block(web_keys())},
         {"paths", block(paths_keys())},
         {"pidfile", string_field(c.pidfile)},
-        {"log_level",
-         [this](const Field& f) { reader_.read_choice(f, kLogLevels, config_.log_level); }},
+        {"log_level", [this](const Field& f) { read_log_level(f); }},
     };
   }
 

@@ -150,15 +150,15 @@ std::string_view to_string(OnExit on_exit) {
   return "unknown";
 }
 
-std::string_view to_string(LogLevel level) {
+std::string_view to_string(log::Level level) {
   switch (level) {
-    case LogLevel::kDebug:
+    case log::Level::kDebug:
       return "debug";
-    case LogLevel::kInfo:
+    case log::Level::kInfo:
       return "info";
-    case LogLevel::kWarning:
+    case log::Level::kWarning:
       return "warning";
-    case LogLevel::kError:
+    case log::Level::kError:
       return "error";
   }
   return "unknown";

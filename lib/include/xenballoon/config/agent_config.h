@@ -10,6 +10,7 @@
 
 #include "xenballoon/config/config_error.h"
 #include "xenballoon/result.h"
+#include "xenballoon/util/log.h"
 #include "xenballoon/xenstore/keys.h"
 
 namespace xenballoon {
@@ -20,8 +21,6 @@ enum class PolicyKind { kPressure, kClassic, kKernel, kNone };
 
 // What the agent leaves the balloon at when it stops.
 enum class OnExit { kDom0Target, kStaticMax, kLeave };
-
-enum class LogLevel { kDebug, kInfo, kWarning, kError };
 
 // Tunables of the `pressure` policy (docs/policies.md says why each default).
 struct PressureConfig {
@@ -78,7 +77,7 @@ struct AgentConfig {
   WebConfig web;
   PathsConfig paths;
   std::string pidfile = "/run/xenballoond.pid";  // empty: write no pidfile
-  LogLevel log_level = LogLevel::kInfo;
+  log::Level log_level = log::Level::kInfo;
 
   ConfigOrigin origin;
 
@@ -110,6 +109,6 @@ Result<AgentConfig> load_valid_agent_config(const std::string& path);
 // The names used in the YAML ("pressure", "dom0-target", "warning", ...).
 std::string_view to_string(PolicyKind kind);
 std::string_view to_string(OnExit on_exit);
-std::string_view to_string(LogLevel level);
+std::string_view to_string(log::Level level);
 
 }  // namespace xenballoon
