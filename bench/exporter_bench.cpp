@@ -24,9 +24,9 @@
 #include <unistd.h>
 
 #include "exposition.h"
-#include "xenballoon/dom0/guest_cache.h"
 #include "http_get.h"
 #include "process.h"
+#include "xenballoon/dom0/guest_cache.h"
 #include "xenballoon/metrics/guest_families.h"
 #include "xenballoon/publish/layout.h"
 #include "xs_client.h"
@@ -90,8 +90,8 @@ const std::vector<std::pair<std::string, std::uint64_t>> kMeminfo = {{"MemTotal"
                                                                      {"DirectMap4k", 524288},
                                                                      {"DirectMap2M", 0}};
 
-publish::Snapshot snapshot_for(unsigned domid, std::uint64_t round) {
-  publish::Snapshot s;
+publish::GuestStats stats_for(unsigned domid, std::uint64_t round) {
+  publish::GuestStats s;
   s.agent = "xenballoond 0.1.0";
   s.heartbeat_unix_seconds = std::time(nullptr);
   s.mode = "selfballoon";
@@ -99,21 +99,27 @@ publish::Snapshot snapshot_for(unsigned domid, std::uint64_t round) {
   s.target_kib = 172032;
   s.floor_kib = 172032;
   s.current_kib = 262144;
-  s.meminfo_kib = kMeminfo;
-  s.meminfo_kib[1].second = 170000 + (domid * 7 + round * 13) % 5000;  // MemFree moves
-  s.vmstat = {{"pswpin", round * 3},   {"pswpout", round * 5},    {"pgpgin", round * 100},
-              {"pgpgout", round * 50}, {"pgfault", 8561 + round}, {"pgmajfault", round},
-              {"oom_kill", 0}};
-  s.uptime = std::make_pair(7.3 + 5.0 * round, 2.52 + 4.0 * round);
-  s.psi_some = publish::Snapshot::Psi{0.5, 0.25, 0.1, 1000 * round};
-  s.psi_full = publish::Snapshot::Psi{0.0, 0.0, 0.0, 10 * round};
+  for (const auto& [field, kib] : kMeminfo)
+    s.meminfo_kib.known[*publish::meminfo_index(field)] = kib;
+  s.meminfo_kib.known[*publish::meminfo_index("MemFree")] =
+      170000 + (domid * 7 + round * 13) % 5000;  // MemFree moves
+  const std::pair<const char*, std::uint64_t> vmstat[] = {
+      {"pswpin", round * 3},   {"pswpout", round * 5},    {"pgpgin", round * 100},
+      {"pgpgout", round * 50}, {"pgfault", 8561 + round}, {"pgmajfault", round},
+      {"oom_kill", 0}};
+  for (const auto& [counter, value] : vmstat)
+    s.vmstat.known[*publish::vmstat_index(counter)] = value;
+  s.uptime_seconds = 7.3 + 5.0 * round;
+  s.idle_seconds = 2.52 + 4.0 * round;
+  s.psi_some = publish::Psi{0.5, 0.25, 0.1, 1000 * round};
+  s.psi_full = publish::Psi{0.0, 0.0, 0.0, 10 * round};
   return s;
 }
 
 // One publication as the agent makes it: the changed keys, in one transaction.
 bool publish_guest(XsHandle& xs, unsigned domid, std::uint64_t round,
                    std::map<std::string, std::string>* last) {
-  auto encoded = publish::encode(snapshot_for(domid, round));
+  auto encoded = publish::encode(stats_for(domid, round));
   std::string dir = "/local/domain/" + std::to_string(domid) + "/data/xenballoon/";
   for (int attempt = 0; attempt < 8; ++attempt) {
     xs_transaction_t t = xs_transaction_start(xs.get());
@@ -226,7 +232,7 @@ struct Row {
 void compare_serializers(unsigned guests, Row* row) {
   dom0::GuestCache cache;
   for (unsigned d = 1; d <= guests; ++d) {
-    auto encoded = publish::encode(snapshot_for(d, 3));
+    auto encoded = publish::encode(stats_for(d, 3));
     std::vector<std::pair<std::string, std::string>> values = {
         {"name", "guest" + std::to_string(d)},
         {"vm", "/vm/00000000-0000-4000-8000-000000000001"},
@@ -242,7 +248,7 @@ void compare_serializers(unsigned guests, Row* row) {
     auto text = dom0::render_exposition(cache, {});
     fast.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
     start = Clock::now();
-    auto reference_text = metrics::render_text(dom0::to_guest_samples(cache));
+    auto reference_text = dom0::render_reference_text(cache);
     reference.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
     if (text.empty() || reference_text.empty()) std::abort();
   }

@@ -28,6 +28,14 @@ void append_number(std::string& out, bool value) {
   out.push_back(value ? '1' : '0');
 }
 
+void append_number(std::string& out, const metrics::SampleValue& value) {
+  if (value.integer) {
+    append_number(out, value.u64);
+  } else {
+    append_number(out, value.real);
+  }
+}
+
 std::string_view type_name(Type type) {
   switch (type) {
     case Type::kCounter:
@@ -74,7 +82,7 @@ void write_guest_family(std::string& out, const std::vector<const GuestRecord*>&
 void write_agent_info(std::string& out, const std::vector<const GuestRecord*>& guests) {
   bool header = false;
   for (const GuestRecord* guest : guests) {
-    const auto& agent = guest->view().agent;
+    const auto agent = guest->view().stats.agent_info();
     if (!agent) continue;
     if (!header) {
       append_header(out, metrics::kAgentInfo.name, metrics::kAgentInfo.help,
@@ -92,49 +100,30 @@ void write_agent_info(std::string& out, const std::vector<const GuestRecord*>& g
   }
 }
 
+// The guest families in the order of metrics::guest_families(), then the exporter's own.
 void write_guests(std::string& out, const std::vector<const GuestRecord*>& guests) {
-  const auto& fields = publish::known_meminfo_fields();
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    write_guest_family(
-        out, guests, metrics::meminfo_family(fields[i], !is_unitless_meminfo_field(fields[i])),
-        metrics::kMeminfoHelp, Type::kGauge, [i](const GuestView& v) { return v.meminfo[i]; });
+  const auto& meminfo_names = metrics::meminfo_family_names();
+  for (std::size_t i = 0; i < meminfo_names.size(); ++i) {
+    write_guest_family(out, guests, meminfo_names[i], metrics::kMeminfoHelp, Type::kGauge,
+                       [i](const GuestView& v) -> std::optional<std::uint64_t> {
+                         const auto& kib = v.stats.meminfo_kib.known[i];
+                         if (!kib) return std::nullopt;
+                         return metrics::meminfo_family_value(i, *kib);
+                       });
   }
-  const auto& counters = publish::known_vmstat_counters();
-  for (std::size_t i = 0; i < counters.size(); ++i) {
-    write_guest_family(out, guests, metrics::vmstat_family(counters[i]), metrics::kVmstatHelp,
-                       Type::kCounter, [i](const GuestView& v) { return v.vmstat[i]; });
+  const auto& vmstat_names = metrics::vmstat_family_names();
+  for (std::size_t i = 0; i < vmstat_names.size(); ++i) {
+    write_guest_family(out, guests, vmstat_names[i], metrics::kVmstatHelp, Type::kCounter,
+                       [i](const GuestView& v) { return v.stats.vmstat.known[i]; });
   }
-  auto seconds_from_us = [](const std::optional<std::uint64_t>& us) {
-    return us ? std::optional<double>(static_cast<double>(*us) / 1e6) : std::nullopt;
-  };
-  auto ratio_from_percent = [](const std::optional<double>& percent) {
-    return percent ? std::optional<double>(*percent / 100.0) : std::nullopt;
-  };
-  write_guest_family(out, guests, metrics::kUptime,
-                     [](const GuestView& v) { return v.uptime_seconds; });
-  write_guest_family(out, guests, metrics::kPsiSomeTotal,
-                     [&](const GuestView& v) { return seconds_from_us(v.psi_some_total_us); });
-  write_guest_family(out, guests, metrics::kPsiFullTotal,
-                     [&](const GuestView& v) { return seconds_from_us(v.psi_full_total_us); });
-  write_guest_family(out, guests, metrics::kPsiSomeAvg10,
-                     [&](const GuestView& v) { return ratio_from_percent(v.psi_some_avg10); });
-  write_guest_family(out, guests, metrics::kPsiFullAvg10,
-                     [&](const GuestView& v) { return ratio_from_percent(v.psi_full_avg10); });
-  write_guest_family(out, guests, metrics::kBalloonTarget,
-                     [](const GuestView& v) { return v.balloon_target_bytes; });
-  write_guest_family(out, guests, metrics::kBalloonCurrent,
-                     [](const GuestView& v) { return v.balloon_current_bytes; });
-  write_guest_family(out, guests, metrics::kBalloonFloor,
-                     [](const GuestView& v) { return v.balloon_floor_bytes; });
-  write_guest_family(out, guests, metrics::kStaticMax,
-                     [](const GuestView& v) { return v.static_max_bytes; });
-  write_guest_family(out, guests, metrics::kDom0Target,
-                     [](const GuestView& v) { return v.dom0_target_bytes; });
-  write_guest_family(out, guests, metrics::kSelfballoon,
-                     [](const GuestView& v) { return v.selfballoon; });
-  write_agent_info(out, guests);
-  write_guest_family(out, guests, metrics::kHeartbeat,
-                     [](const GuestView& v) { return v.heartbeat_unix_seconds; });
+  for (const metrics::GuestFamily& family : metrics::guest_families()) {
+    if (family.agent_info) {
+      write_agent_info(out, guests);
+      continue;
+    }
+    write_guest_family(out, guests, *family.family,
+                       [&family](const GuestView& v) { return family.value(v.stats); });
+  }
   write_guest_family(out, guests, metrics::kLastUpdate,
                      [](const GuestView& v) { return v.last_update_unix_seconds; });
 }
@@ -190,40 +179,16 @@ std::string render_exposition(const GuestCache& cache, const ScrapeContext& cont
   return out;
 }
 
-std::vector<metrics::GuestSample> to_guest_samples(const GuestCache& cache) {
-  std::vector<metrics::GuestSample> samples;
-  const auto& fields = publish::known_meminfo_fields();
-  const auto& counters = publish::known_vmstat_counters();
-  for (const GuestView& v : cache.views()) {
-    metrics::GuestSample s;
-    s.labels = {{"domid", std::to_string(v.domid)}, {"domain", v.name}, {"uuid", v.uuid}};
-    for (std::size_t i = 0; i < fields.size(); ++i) {
-      if (v.meminfo[i]) {
-        s.meminfo.push_back({fields[i], *v.meminfo[i], !is_unitless_meminfo_field(fields[i])});
-      }
-    }
-    for (std::size_t i = 0; i < counters.size(); ++i) {
-      if (v.vmstat[i]) s.vmstat.emplace_back(counters[i], *v.vmstat[i]);
-    }
-    s.uptime_seconds = v.uptime_seconds;
-    s.psi_some_avg10 = v.psi_some_avg10;
-    s.psi_full_avg10 = v.psi_full_avg10;
-    s.psi_some_total_us = v.psi_some_total_us;
-    s.psi_full_total_us = v.psi_full_total_us;
-    s.balloon_target_bytes = v.balloon_target_bytes;
-    s.balloon_current_bytes = v.balloon_current_bytes;
-    s.balloon_floor_bytes = v.balloon_floor_bytes;
-    s.static_max_bytes = v.static_max_bytes;
-    s.dom0_target_bytes = v.dom0_target_bytes;
-    s.selfballoon = v.selfballoon;
-    if (v.agent) {
-      s.agent = metrics::GuestSample::AgentInfo{v.agent->version, v.agent->policy, v.agent->mode};
-    }
-    s.heartbeat_unix_seconds = v.heartbeat_unix_seconds;
-    s.last_update_unix_seconds = v.last_update_unix_seconds;
-    samples.push_back(std::move(s));
+std::string render_reference_text(const GuestCache& cache) {
+  std::vector<GuestView> views = cache.views();
+  std::vector<metrics::LabelledGuest> guests;
+  guests.reserve(views.size());
+  for (const GuestView& v : views) {
+    guests.push_back({{{"domid", std::to_string(v.domid)}, {"domain", v.name}, {"uuid", v.uuid}},
+                      &v.stats,
+                      v.last_update_unix_seconds});
   }
-  return samples;
+  return metrics::render_text(guests);
 }
 
 }  // namespace xenballoon::dom0

@@ -9,8 +9,8 @@
 
 #include "xenballoon/dom0/guest_cache.h"
 #include "xenballoon/dom0/host_memory.h"
-#include "xenballoon/metrics/guest_families.h"
 #include "xenballoon/dom0/xenstore_feed.h"
+#include "xenballoon/metrics/guest_families.h"
 
 namespace xenballoon::dom0 {
 
@@ -21,11 +21,12 @@ struct ScrapeContext {
 };
 
 // Writes the series straight from the cache: each family once, guests in domid order, label
-// text escaped once per guest when it changes. metrics::render_text over to_guest_samples() is
-// the same content through prometheus-cpp (docs/exporter.md compares the two).
+// text escaped once per guest when it changes. render_reference_text() is the same content
+// through prometheus-cpp (docs/exporter.md compares the two).
 std::string render_exposition(const GuestCache& cache, const ScrapeContext& context);
 
-// The exported guests as the shared GuestSample (for metrics::render_text).
-std::vector<metrics::GuestSample> to_guest_samples(const GuestCache& cache);
+// The exported guests' series through metrics::render_text (prometheus-cpp): the reference the
+// direct writer is compared with (families and values; not the exporter's own families).
+std::string render_reference_text(const GuestCache& cache);
 
 }  // namespace xenballoon::dom0

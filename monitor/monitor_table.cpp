@@ -167,15 +167,21 @@ MonitorSnapshot make_snapshot(const std::vector<GuestView>& views, const RateTra
     row.name = v.name;
     row.uuid = v.uuid;
     row.source = v.source;
-    row.memory_bytes =
-        v.balloon_current_bytes ? v.balloon_current_bytes : v.meminfo_bytes("MemTotal");
-    row.target_bytes = v.dom0_target_bytes;
-    row.static_max_bytes = v.static_max_bytes;
-    row.committed_bytes = v.meminfo_bytes("Committed_AS");
+    const publish::GuestStats& g = v.stats;
+    auto bytes = [](const std::optional<std::uint64_t>& kib) -> std::optional<std::uint64_t> {
+      if (!kib) return std::nullopt;
+      return *kib * 1024;
+    };
+    row.memory_bytes = g.current_kib ? bytes(g.current_kib) : g.meminfo_bytes("MemTotal");
+    row.target_bytes = bytes(g.dom0_target_kib);
+    row.static_max_bytes = bytes(g.static_max_kib);
+    row.committed_bytes = g.meminfo_bytes("Committed_AS");
     row.rates = rates.rates(v.domid);
-    row.psi_some_avg10 = v.psi_some_avg10;
+    if (g.psi_some) row.psi_some_avg10 = g.psi_some->avg10;
     // A guest clock a little ahead of dom0's is not "from the future".
-    if (v.heartbeat_unix_seconds) row.age_seconds = std::max(0.0, now - *v.heartbeat_unix_seconds);
+    if (g.heartbeat_unix_seconds) {
+      row.age_seconds = std::max(0.0, now - static_cast<double>(*g.heartbeat_unix_seconds));
+    }
     s.rows.push_back(std::move(row));
   }
   return s;

@@ -5,70 +5,36 @@
 
 #include "xenballoon/dom0/guest_keys.h"
 #include "xenballoon/dom0/label_text.h"
-#include "xenballoon/metrics/vocabulary.h"
+#include "xenballoon/metrics/guest_families.h"
 #include "xenballoon/publish/layout.h"
 #include "xenballoon/util/parse.h"
 
 namespace xenballoon::dom0 {
 namespace {
 
-enum class Field {
-  kMeminfo,
-  kVmstat,
-  kUptime,
-  kPsiSomeTotal,
-  kPsiFullTotal,
-  kPsiSomeAvg10,
-  kPsiFullAvg10,
-  kBalloonTarget,
-  kBalloonCurrent,
-  kBalloonFloor,
-  kStaticMax,
-  kDom0Target,
-  kSelfballoon,
-  kAgentInfo,
-  kHeartbeat,
-  kLastUpdate,
-  kHostTotal,
-  kHostFree,
-};
+// What a family name means to the reader: a known meminfo field or vmstat counter (by index),
+// one of metrics::guest_families(), the exporter's last update, or a host figure.
+enum class Field { kMeminfo, kVmstat, kGuest, kLastUpdate, kHostTotal, kHostFree };
 
 struct FieldRef {
   Field field;
-  std::size_t index = 0;  // into meminfo or vmstat
+  std::size_t index = 0;  // into the known meminfo fields or vmstat counters
+  const metrics::GuestFamily* guest = nullptr;
 };
 
 const std::unordered_map<std::string, FieldRef>& families() {
   static const auto table = [] {
     std::unordered_map<std::string, FieldRef> t;
-    const auto& fields = publish::known_meminfo_fields();
-    for (std::size_t i = 0; i < fields.size(); ++i) {
-      t[metrics::meminfo_family(fields[i], !is_unitless_meminfo_field(fields[i]))] = {
-          Field::kMeminfo, i};
+    const auto& meminfo = metrics::meminfo_family_names();
+    for (std::size_t i = 0; i < meminfo.size(); ++i) t[meminfo[i]] = {Field::kMeminfo, i};
+    const auto& vmstat = metrics::vmstat_family_names();
+    for (std::size_t i = 0; i < vmstat.size(); ++i) t[vmstat[i]] = {Field::kVmstat, i};
+    for (const metrics::GuestFamily& family : metrics::guest_families()) {
+      t[std::string(family.family->name)] = {Field::kGuest, 0, &family};
     }
-    const auto& counters = publish::known_vmstat_counters();
-    for (std::size_t i = 0; i < counters.size(); ++i) {
-      t[metrics::vmstat_family(counters[i])] = {Field::kVmstat, i};
-    }
-    auto add = [&](const metrics::Family& family, Field field) {
-      t[std::string(family.name)] = {field, 0};
-    };
-    add(metrics::kUptime, Field::kUptime);
-    add(metrics::kPsiSomeTotal, Field::kPsiSomeTotal);
-    add(metrics::kPsiFullTotal, Field::kPsiFullTotal);
-    add(metrics::kPsiSomeAvg10, Field::kPsiSomeAvg10);
-    add(metrics::kPsiFullAvg10, Field::kPsiFullAvg10);
-    add(metrics::kBalloonTarget, Field::kBalloonTarget);
-    add(metrics::kBalloonCurrent, Field::kBalloonCurrent);
-    add(metrics::kBalloonFloor, Field::kBalloonFloor);
-    add(metrics::kStaticMax, Field::kStaticMax);
-    add(metrics::kDom0Target, Field::kDom0Target);
-    add(metrics::kSelfballoon, Field::kSelfballoon);
-    add(metrics::kAgentInfo, Field::kAgentInfo);
-    add(metrics::kHeartbeat, Field::kHeartbeat);
-    add(metrics::kLastUpdate, Field::kLastUpdate);
-    add(metrics::kHostMemoryTotal, Field::kHostTotal);
-    add(metrics::kHostMemoryFree, Field::kHostFree);
+    t[std::string(metrics::kLastUpdate.name)] = {Field::kLastUpdate};
+    t[std::string(metrics::kHostMemoryTotal.name)] = {Field::kHostTotal};
+    t[std::string(metrics::kHostMemoryFree.name)] = {Field::kHostFree};
     return t;
   }();
   return table;
@@ -125,49 +91,22 @@ std::optional<std::uint64_t> as_u64(double value) {
 void assign(GuestView& v, const FieldRef& ref, double value, const RawLabels& labels) {
   switch (ref.field) {
     case Field::kMeminfo:
-      v.meminfo[ref.index] = as_u64(value);
+      if (auto number = as_u64(value)) {
+        v.stats.meminfo_kib.known[ref.index] = metrics::meminfo_stats_value(ref.index, *number);
+      } else {
+        v.stats.meminfo_kib.known[ref.index].reset();
+      }
       break;
     case Field::kVmstat:
-      v.vmstat[ref.index] = as_u64(value);
+      v.stats.vmstat.known[ref.index] = as_u64(value);
       break;
-    case Field::kUptime:
-      v.uptime_seconds = value;
-      break;
-    case Field::kPsiSomeTotal:
-      v.psi_some_total_us = as_u64(value * 1e6);
-      break;
-    case Field::kPsiFullTotal:
-      v.psi_full_total_us = as_u64(value * 1e6);
-      break;
-    case Field::kPsiSomeAvg10:
-      v.psi_some_avg10 = value * 100;
-      break;
-    case Field::kPsiFullAvg10:
-      v.psi_full_avg10 = value * 100;
-      break;
-    case Field::kBalloonTarget:
-      v.balloon_target_bytes = as_u64(value);
-      break;
-    case Field::kBalloonCurrent:
-      v.balloon_current_bytes = as_u64(value);
-      break;
-    case Field::kBalloonFloor:
-      v.balloon_floor_bytes = as_u64(value);
-      break;
-    case Field::kStaticMax:
-      v.static_max_bytes = as_u64(value);
-      break;
-    case Field::kDom0Target:
-      v.dom0_target_bytes = as_u64(value);
-      break;
-    case Field::kSelfballoon:
-      v.selfballoon = value != 0;
-      break;
-    case Field::kAgentInfo:
-      v.agent = AgentInfo{unescape(labels.version), unescape(labels.policy), unescape(labels.mode)};
-      break;
-    case Field::kHeartbeat:
-      v.heartbeat_unix_seconds = value;
+    case Field::kGuest:
+      if (ref.guest->agent_info) {
+        metrics::assign_agent_info(v.stats, unescape(labels.version), unescape(labels.policy),
+                                   unescape(labels.mode));
+      } else {
+        ref.guest->assign(v.stats, value);
+      }
       break;
     case Field::kLastUpdate:
       v.last_update_unix_seconds = value;
@@ -176,16 +115,6 @@ void assign(GuestView& v, const FieldRef& ref, double value, const RawLabels& la
     case Field::kHostFree:
       break;
   }
-}
-
-bool has_statistics(const GuestView& v) {
-  for (const auto& m : v.meminfo) {
-    if (m) return true;
-  }
-  for (const auto& c : v.vmstat) {
-    if (c) return true;
-  }
-  return v.uptime_seconds || v.psi_some_avg10 || v.balloon_target_bytes || v.balloon_current_bytes;
 }
 
 }  // namespace
@@ -236,17 +165,16 @@ ExpositionContent parse_exposition(std::string_view text) {
     GuestView& v = it->second;
     if (inserted) {
       v.domid = *domid;
-      v.meminfo.assign(publish::known_meminfo_fields().size(), std::nullopt);
-      v.vmstat.assign(publish::known_vmstat_counters().size(), std::nullopt);
       v.name = unescape(labels.domain);
       v.uuid = unescape(labels.uuid);
     }
     assign(v, ref, *value, labels);
   }
   for (auto& [domid, view] : guests) {
-    view.source = (view.agent || view.heartbeat_unix_seconds) ? StatsSource::kAgent
-                  : has_statistics(view)                      ? StatsSource::kUnnamed
-                                                              : StatsSource::kNone;
+    const publish::GuestStats& stats = view.stats;
+    view.source = (stats.agent || stats.heartbeat_unix_seconds) ? StatsSource::kAgent
+                  : stats.has_statistics()                      ? StatsSource::kUnnamed
+                                                                : StatsSource::kNone;
     content.guests.push_back(std::move(view));
   }
   if (host_total && host_free) content.host = host;

@@ -17,9 +17,13 @@ bool RateTracker::Publication::same_as(const Publication& other) const {
 RateTracker::Publication RateTracker::publication_of(const GuestView& view, double now) {
   Publication p;
   p.seen = now;
-  p.uptime = view.uptime_seconds;
-  p.heartbeat = view.heartbeat_unix_seconds;
-  for (std::size_t i = 0; i < kCounters; ++i) p.counters[i] = view.vmstat_value(kCounterNames[i]);
+  p.uptime = view.stats.uptime_seconds;
+  if (view.stats.heartbeat_unix_seconds) {
+    p.heartbeat = static_cast<double>(*view.stats.heartbeat_unix_seconds);
+  }
+  for (std::size_t i = 0; i < kCounters; ++i) {
+    p.counters[i] = view.stats.vmstat_value(kCounterNames[i]);
+  }
   return p;
 }
 

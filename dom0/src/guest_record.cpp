@@ -9,28 +9,11 @@
 namespace xenballoon::dom0 {
 namespace {
 
-constexpr std::string_view kAgentPrefix = "data/xenballoon/";
-constexpr std::string_view kAgentName = "xenballoond ";
-
-std::optional<std::uint64_t> kib_to_bytes(const std::optional<std::uint64_t>& kib) {
-  if (!kib) return std::nullopt;
-  return *kib * 1024;
-}
+using xenstore::keys::kAgentPrefix;
 
 template <typename T>
 const std::optional<T>& first_of(const std::optional<T>& a, const std::optional<T>& b) {
   return a ? a : b;
-}
-
-std::optional<std::uint64_t> lookup(const std::map<std::string, std::uint64_t>& map,
-                                    const std::string& name) {
-  auto it = map.find(name);
-  if (it == map.end()) return std::nullopt;
-  return it->second;
-}
-
-std::size_t index_of(const std::vector<std::string>& names, std::string_view name) {
-  return static_cast<std::size_t>(std::find(names.begin(), names.end(), name) - names.begin());
 }
 
 }  // namespace
@@ -49,20 +32,6 @@ std::string_view to_string(StatsSource source) {
       break;
   }
   return "none";
-}
-
-bool is_unitless_meminfo_field(std::string_view field) {
-  return field.substr(0, 10) == "HugePages_";
-}
-
-std::optional<std::uint64_t> GuestView::meminfo_bytes(std::string_view field) const {
-  std::size_t i = index_of(publish::known_meminfo_fields(), field);
-  return i < meminfo.size() ? meminfo[i] : std::nullopt;
-}
-
-std::optional<std::uint64_t> GuestView::vmstat_value(std::string_view counter) const {
-  std::size_t i = index_of(publish::known_vmstat_counters(), counter);
-  return i < vmstat.size() ? vmstat[i] : std::nullopt;
 }
 
 GuestRecord::GuestRecord(std::uint32_t domid) {
@@ -152,7 +121,8 @@ void GuestRecord::clear(GuestKey kind, std::string_view key) {
       legacy_.vmstat.clear();
       break;
     case GuestKey::kLegacyUptime:
-      legacy_.uptime.reset();
+      legacy_.uptime_seconds.reset();
+      legacy_.idle_seconds.reset();
       break;
     case GuestKey::kLegacySelftarget:
       legacy_.target_kib.reset();
@@ -171,59 +141,31 @@ void GuestRecord::clear(GuestKey kind, std::string_view key) {
 
 void GuestRecord::rebuild_view() {
   GuestView& v = view_;
-  const auto& fields = publish::known_meminfo_fields();
-  v.meminfo.assign(fields.size(), std::nullopt);
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    auto kib = lookup(agent_.meminfo_kib, fields[i]);
-    if (!kib) kib = lookup(legacy_.meminfo_kib, fields[i]);
-    if (!kib && fields[i] == "MemTotal") kib = xenserver_total_kib_;
-    if (!kib && fields[i] == "MemFree") kib = xenserver_free_kib_;
-    if (kib) v.meminfo[i] = is_unitless_meminfo_field(fields[i]) ? *kib : *kib * 1024;
+  publish::GuestStats& m = v.stats;
+  m = agent_;
+  for (std::size_t i = 0; i < m.meminfo_kib.known.size(); ++i) {
+    auto& kib = m.meminfo_kib.known[i];
+    if (!kib) kib = legacy_.meminfo_kib.known[i];
   }
-  const auto& counters = publish::known_vmstat_counters();
-  v.vmstat.assign(counters.size(), std::nullopt);
-  for (std::size_t i = 0; i < counters.size(); ++i) {
-    auto value = lookup(agent_.vmstat, counters[i]);
-    v.vmstat[i] = value ? value : lookup(legacy_.vmstat, counters[i]);
+  auto& memtotal = m.meminfo_kib.known[*publish::meminfo_index("MemTotal")];
+  auto& memfree = m.meminfo_kib.known[*publish::meminfo_index("MemFree")];
+  if (!memtotal) memtotal = xenserver_total_kib_;
+  if (!memfree) memfree = xenserver_free_kib_;
+  for (std::size_t i = 0; i < m.vmstat.known.size(); ++i) {
+    auto& value = m.vmstat.known[i];
+    if (!value) value = legacy_.vmstat.known[i];
   }
-  const auto& uptime = first_of(agent_.uptime, legacy_.uptime);
-  v.uptime_seconds = uptime ? std::optional<double>(uptime->first) : std::nullopt;
-  v.psi_some_avg10 = v.psi_full_avg10 = std::nullopt;
-  v.psi_some_total_us = v.psi_full_total_us = std::nullopt;
-  if (agent_.psi_some) {
-    v.psi_some_avg10 = agent_.psi_some->avg10;
-    v.psi_some_total_us = agent_.psi_some->total_us;
+  if (!m.uptime_seconds) {
+    m.uptime_seconds = legacy_.uptime_seconds;
+    m.idle_seconds = legacy_.idle_seconds;
   }
-  if (agent_.psi_full) {
-    v.psi_full_avg10 = agent_.psi_full->avg10;
-    v.psi_full_total_us = agent_.psi_full->total_us;
-  }
-  v.balloon_target_bytes = kib_to_bytes(first_of(agent_.target_kib, legacy_.target_kib));
-  v.balloon_current_bytes = kib_to_bytes(agent_.current_kib);
-  v.balloon_floor_bytes = kib_to_bytes(agent_.floor_kib);
-  v.static_max_bytes = kib_to_bytes(static_max_kib_);
-  v.dom0_target_bytes = kib_to_bytes(dom0_target_kib_);
-  v.selfballoon.reset();
-  if (agent_.mode == "selfballoon") v.selfballoon = true;
-  if (agent_.mode == "directed") v.selfballoon = false;
-  v.agent.reset();
-  if (agent_.layout && agent_.agent) {
-    std::string version = *agent_.agent;
-    if (version.substr(0, kAgentName.size()) == kAgentName) version.erase(0, kAgentName.size());
-    v.agent = AgentInfo{version, agent_.policy.value_or(""), agent_.mode.value_or("")};
-  }
-  v.heartbeat_unix_seconds.reset();
-  if (agent_.heartbeat_unix_seconds) {
-    v.heartbeat_unix_seconds = static_cast<double>(*agent_.heartbeat_unix_seconds);
-  }
+  m.target_kib = first_of(agent_.target_kib, legacy_.target_kib);
+  m.static_max_kib = static_max_kib_;
+  m.dom0_target_kib = dom0_target_kib_;
 
-  bool agent_fields = agent_.layout || agent_.agent || agent_.heartbeat_unix_seconds ||
-                      agent_.mode || agent_.policy || agent_.target_kib || agent_.floor_kib ||
-                      agent_.current_kib || !agent_.meminfo_kib.empty() || !agent_.vmstat.empty() ||
-                      agent_.uptime || agent_.psi_some;
-  bool legacy_fields = !legacy_.meminfo_kib.empty() || !legacy_.vmstat.empty() || legacy_.uptime ||
-                       legacy_.target_kib;
-  v.source = agent_fields                                    ? StatsSource::kAgent
+  bool legacy_fields = !legacy_.meminfo_kib.empty() || !legacy_.vmstat.empty() ||
+                       legacy_.uptime_seconds || legacy_.target_kib;
+  v.source = agent_.has_published_values()                   ? StatsSource::kAgent
              : legacy_fields                                 ? StatsSource::kLegacy
              : (xenserver_total_kib_ || xenserver_free_kib_) ? StatsSource::kXenServer
                                                              : StatsSource::kNone;

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "exposition.h"
+#include "monitor_table.h"
 #include "xenballoon/dom0/exposition_reader.h"
 #include "xenballoon/dom0/guest_cache.h"
 #include "xenballoon/dom0/guest_keys.h"
@@ -14,7 +15,6 @@
 #include "xenballoon/dom0/host_memory.h"
 #include "xenballoon/dom0/label_text.h"
 #include "xenballoon/dom0/legacy_formats.h"
-#include "monitor_table.h"
 
 using namespace xenballoon;
 using namespace xenballoon::dom0;
@@ -134,30 +134,30 @@ TEST_CASE("a guest record merges the layouts: agent over 2008 over XenServer") {
   record.apply("data/meminfo_total", std::string("1000"), 1);
   record.apply("data/meminfo_free", std::string("400"), 1);
   CHECK(record.view().source == StatsSource::kXenServer);
-  CHECK(record.view().meminfo_bytes("MemTotal") == 1000u * 1024);
+  CHECK(record.view().stats.meminfo_bytes("MemTotal") == 1000u * 1024);
   record.apply("memory/meminfo", std::string("MemTotal:  2000 kB\nCommitted_AS:  300 kB"), 2);
   CHECK(record.view().source == StatsSource::kLegacy);
-  CHECK(record.view().meminfo_bytes("MemTotal") == 2000u * 1024);
-  CHECK(record.view().meminfo_bytes("MemFree") == 400u * 1024);  // only XenServer has it
+  CHECK(record.view().stats.meminfo_bytes("MemTotal") == 2000u * 1024);
+  CHECK(record.view().stats.meminfo_bytes("MemFree") == 400u * 1024);  // only XenServer has it
   record.apply("memory/selftarget", std::string("1500"), 2);
-  CHECK(record.view().balloon_target_bytes == 1500u * 1024);
+  CHECK(record.view().stats.target_kib == 1500u);
   record.apply("data/xenballoon/layout", std::string("1"), 3);
   record.apply("data/xenballoon/meminfo", std::string("MemTotal 3000\n"), 3);
   CHECK(record.view().source == StatsSource::kAgent);
-  CHECK(record.view().meminfo_bytes("MemTotal") == 3000u * 1024);
-  CHECK(record.view().meminfo_bytes("Committed_AS") == 300u * 1024);
+  CHECK(record.view().stats.meminfo_bytes("MemTotal") == 3000u * 1024);
+  CHECK(record.view().stats.meminfo_bytes("Committed_AS") == 300u * 1024);
   CHECK(record.view().last_update_unix_seconds == 3);
   CHECK(record.has_agent_layout());
 
   // A refused value clears what the key held; a removed key too.
   CHECK(record.apply("data/xenballoon/meminfo", std::string("MemTotal x\n"), 4) == "malformed");
-  CHECK(record.view().meminfo_bytes("MemTotal") == 2000u * 1024);
+  CHECK(record.view().stats.meminfo_bytes("MemTotal") == 2000u * 1024);
   CHECK(record.apply("memory/meminfo", std::nullopt, 5) == std::nullopt);
-  CHECK(record.view().meminfo_bytes("MemTotal") == 1000u * 1024);
+  CHECK(record.view().stats.meminfo_bytes("MemTotal") == 1000u * 1024);
   CHECK(record.apply("data/xenballoon/junk", std::string("1"), 6) == "unknown_key");
   // dom0's own keys are bounded as strictly as the guest's.
   CHECK(record.apply("memory/static-max", std::string("99999999999999999999"), 7) == "malformed");
-  CHECK_FALSE(record.view().static_max_bytes);
+  CHECK_FALSE(record.view().stats.static_max_kib);
   // Keys that are not ours are neither read nor refused.
   CHECK(record.apply("device/vif/0/state", std::string("4"), 8) == std::nullopt);
 }
@@ -208,7 +208,7 @@ TEST_CASE("the exposition says what prometheus-cpp's serializer says") {
   cache.put_domain(3, {{"name", "bare"}, {"memory/target", "1024"}}, 1795663703, false);
 
   std::string fast = render_exposition(cache, {});
-  std::string reference = metrics::render_text(to_guest_samples(cache));
+  std::string reference = render_reference_text(cache);
   auto fast_samples = samples_of(fast);
   auto reference_samples = samples_of(reference);
   // The fast path adds the exporter's own families; the guests' series are the same.
@@ -264,14 +264,12 @@ TEST_CASE("host memory families come from the source and vanish without one") {
 TEST_CASE("rates span the guest's last two publications, timed by its uptime") {
   GuestView v;
   v.domid = 1;
-  v.vmstat.assign(publish::known_vmstat_counters().size(), std::nullopt);
   auto set = [&](const char* counter, std::uint64_t value) {
-    const auto& names = publish::known_vmstat_counters();
-    v.vmstat[std::find(names.begin(), names.end(), counter) - names.begin()] = value;
+    v.stats.vmstat.known[*publish::vmstat_index(counter)] = value;
   };
   set("pswpin", 100);
   set("pgmajfault", 10);
-  v.uptime_seconds = 50;
+  v.stats.uptime_seconds = 50;
   RateTracker tracker;
   tracker.observe({v}, 1000);
   CHECK_FALSE(tracker.rates(1).swap_in);
@@ -279,14 +277,14 @@ TEST_CASE("rates span the guest's last two publications, timed by its uptime") {
   CHECK_FALSE(tracker.rates(1).swap_in);
   set("pswpin", 150);
   set("pgmajfault", 30);
-  v.uptime_seconds = 60;
+  v.stats.uptime_seconds = 60;
   tracker.observe({v}, 1003);  // 3 s of monitor time, 10 s of guest time
   CHECK(tracker.rates(1).swap_in == 5.0);
   CHECK(tracker.rates(1).major_faults == 2.0);
   CHECK_FALSE(tracker.rates(1).swap_out);
   tracker.observe({v}, 1005);  // unchanged publication keeps the rate
   CHECK(tracker.rates(1).swap_in == 5.0);
-  v.uptime_seconds = 5;  // rebooted
+  v.stats.uptime_seconds = 5;  // rebooted
   set("pswpin", 1);
   tracker.observe({v}, 1006);
   CHECK_FALSE(tracker.rates(1).swap_in);
@@ -335,17 +333,20 @@ TEST_CASE("an exposition reads back into the views it was written from") {
     CHECK(got.domid == want.domid);
     CHECK(got.name == want.name);
     CHECK(got.uuid == want.uuid);
-    CHECK(got.meminfo == want.meminfo);
-    CHECK(got.vmstat == want.vmstat);
-    CHECK(got.uptime_seconds == want.uptime_seconds);
-    CHECK(got.psi_some_total_us == want.psi_some_total_us);
-    CHECK(got.balloon_current_bytes == want.balloon_current_bytes);
-    CHECK(got.dom0_target_bytes == want.dom0_target_bytes);
-    CHECK(got.heartbeat_unix_seconds == want.heartbeat_unix_seconds);
-    CHECK(got.agent.has_value() == want.agent.has_value());
+    CHECK(got.stats.meminfo_kib == want.stats.meminfo_kib);
+    CHECK(got.stats.vmstat == want.stats.vmstat);
+    CHECK(got.stats.uptime_seconds == want.stats.uptime_seconds);
+    CHECK(got.stats.psi_some.has_value() == want.stats.psi_some.has_value());
+    if (got.stats.psi_some && want.stats.psi_some) {
+      CHECK(got.stats.psi_some->total_us == want.stats.psi_some->total_us);
+    }
+    CHECK(got.stats.current_kib == want.stats.current_kib);
+    CHECK(got.stats.dom0_target_kib == want.stats.dom0_target_kib);
+    CHECK(got.stats.heartbeat_unix_seconds == want.stats.heartbeat_unix_seconds);
+    CHECK(got.stats.agent_info().has_value() == want.stats.agent_info().has_value());
   }
   CHECK(content.guests[0].source == StatsSource::kAgent);
-  CHECK(content.guests[0].agent->policy == "classic");
+  CHECK(content.guests[0].stats.agent_info()->policy == "classic");
   CHECK(content.guests[1].source == StatsSource::kUnnamed);  // the 2008 keys, unnamed
   CHECK(content.guests[2].source == StatsSource::kNone);
 }

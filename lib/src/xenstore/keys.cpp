@@ -24,7 +24,9 @@ const std::array<OverrideSpec, kOverrideCount>& overrides() {
   return table;
 }
 
-const OverrideSpec& spec(Override which) { return overrides()[static_cast<std::size_t>(which)]; }
+const OverrideSpec& spec(Override which) {
+  return overrides()[static_cast<std::size_t>(which)];
+}
 
 std::optional<Override> parse_override(std::string_view name) {
   for (const OverrideSpec& s : overrides()) {

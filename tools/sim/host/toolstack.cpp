@@ -5,13 +5,18 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "xenballoon/dom0/target_setter.h"
+#include "xenballoon/publish/layout.h"
 #include "xenballoon/util/parse.h"
+#include "xenballoon/xenstore/keys.h"
 
 extern "C" {
 #include <xenstore.h>
 }
 
 namespace xenballoon::sim::host {
+
+namespace keys = xenstore::keys;
 namespace {
 
 constexpr std::uint32_t kDom0 = 0;
@@ -47,10 +52,6 @@ std::string domain_uuid(const std::string& scenario_name, const std::string& dom
                 static_cast<unsigned>(low >> 48),
                 static_cast<unsigned long long>(low & 0xFFFFFFFFFFFFULL));
   return text;
-}
-
-std::string domain_home(std::uint32_t domid) {
-  return "/local/domain/" + std::to_string(domid);
 }
 
 std::optional<std::uint64_t> parse_xl_memory_kib(const std::string& text) {
@@ -103,24 +104,26 @@ Result<void> Toolstack::set_permissions(const std::string& path, std::uint32_t o
 }
 
 Result<void> Toolstack::create_dom0() {
-  const std::string home = domain_home(kDom0);
-  if (auto r = client_->write(home + "/name", "Domain-0"); !r) return r;
-  if (auto r = client_->write(home + "/domid", "0"); !r) return r;
+  const std::string home = keys::domain_home(kDom0);
+  auto at = [&](std::string_view relative) { return home + "/" + std::string(relative); };
+  if (auto r = client_->write(at(keys::kName), "Domain-0"); !r) return r;
+  if (auto r = client_->write(at(keys::kDomid), "0"); !r) return r;
   return {};
 }
 
 Result<void> Toolstack::create_domain(const DomainSpec& domain) {
-  const std::string home = domain_home(domain.domid);
+  const std::string home = keys::domain_home(domain.domid);
+  auto at = [&](std::string_view relative) { return home + "/" + std::string(relative); };
   const std::string vm = "/vm/" + domain.uuid;
   const std::uint32_t guest = domain.domid;
   // Written by dom0 and readable by the guest ("n0,r<domid>" in xenstore-ls -p).
   const std::vector<std::pair<std::string, std::string>> dom0_nodes = {
-      {home + "/vm", vm},
-      {home + "/name", domain.name},
-      {home + "/domid", std::to_string(guest)},
-      {home + "/memory/static-max", std::to_string(domain.static_max_kib)},
-      {home + "/memory/target", std::to_string(domain.target_kib)},
-      {home + "/memory/videoram", "0"},
+      {at(keys::kVm), vm},
+      {at(keys::kName), domain.name},
+      {at(keys::kDomid), std::to_string(guest)},
+      {at(keys::kStaticMax), std::to_string(domain.static_max_kib)},
+      {at(keys::kTarget), std::to_string(domain.target_kib)},
+      {at(keys::kVideoRam), "0"},
       {vm + "/name", domain.name},
       {vm + "/uuid", domain.uuid},
   };
@@ -128,10 +131,10 @@ Result<void> Toolstack::create_domain(const DomainSpec& domain) {
   if (auto r = set_permissions(home, kDom0, guest); !r) return r;
   if (auto r = client_->mkdir(vm); !r) return r;
   if (auto r = set_permissions(vm, kDom0, guest); !r) return r;
-  if (auto r = client_->mkdir(home + "/memory"); !r) return r;
-  if (auto r = set_permissions(home + "/memory", kDom0, guest); !r) return r;
-  if (auto r = client_->mkdir(home + "/control"); !r) return r;
-  if (auto r = set_permissions(home + "/control", kDom0, guest); !r) return r;
+  if (auto r = client_->mkdir(at(keys::kMemoryDir)); !r) return r;
+  if (auto r = set_permissions(at(keys::kMemoryDir), kDom0, guest); !r) return r;
+  if (auto r = client_->mkdir(at(keys::kControlDir)); !r) return r;
+  if (auto r = set_permissions(at(keys::kControlDir), kDom0, guest); !r) return r;
   for (const auto& [path, value] : dom0_nodes) {
     if (auto r = client_->write(path, value); !r) return r;
     if (auto r = set_permissions(path, kDom0, guest); !r) return r;
@@ -156,7 +159,7 @@ Result<void> Toolstack::create_domain(const DomainSpec& domain) {
 
 Result<void> Toolstack::watch_dom0_target(std::uint32_t domid) {
   awaiting_registration_event_[domid] = true;
-  return client_->watch(domain_home(domid) + "/memory/target",
+  return client_->watch(keys::domain_path(domid, keys::kTarget),
                         std::string(kTargetWatchTokenPrefix) + std::to_string(domid));
 }
 
@@ -178,7 +181,7 @@ std::vector<Dom0TargetWrite> Toolstack::take_dom0_target_writes() {
       awaiting->second = false;
     }
     // A removal (the domain going away) fires the watch too; there is nothing to follow then.
-    auto target = read_kib(*client_, domain_home(write.domid) + "/memory/target");
+    auto target = read_kib(*client_, keys::domain_path(write.domid, keys::kTarget));
     if (!target) continue;
     write.target_kib = *target;
     writes.push_back(write);
@@ -187,12 +190,12 @@ std::vector<Dom0TargetWrite> Toolstack::take_dom0_target_writes() {
 }
 
 Result<std::vector<std::uint32_t>> Toolstack::guest_domids() {
-  auto names = client_->list("/local/domain");
+  auto names = client_->list(std::string(keys::kDomainsRoot));
   if (!names) return names.error();
   std::vector<std::uint32_t> domids;
   for (const std::string& name : *names) {
     auto domid = parse_u64(name);
-    if (domid && *domid != kDom0 && *domid < 0x7FF0)
+    if (domid && *domid != kDom0 && *domid < keys::kFirstReservedDomid)
       domids.push_back(static_cast<std::uint32_t>(*domid));
   }
   std::sort(domids.begin(), domids.end());
@@ -214,7 +217,7 @@ Result<std::uint32_t> Toolstack::resolve_domain(const std::string& name_or_domid
       return Error{"Domain-0 is not simulated; give a guest's name or domid"};
     }
     for (std::uint32_t domid : *domids) {
-      auto name = client_->read(domain_home(domid) + "/name");
+      auto name = client_->read(keys::domain_path(domid, keys::kName));
       if (name && *name == name_or_domid) return domid;
     }
   }
@@ -222,38 +225,30 @@ Result<std::uint32_t> Toolstack::resolve_domain(const std::string& name_or_domid
 }
 
 Result<DomainSummary> Toolstack::summary(std::uint32_t domid) {
-  const std::string home = domain_home(domid);
+  const std::string home = keys::domain_home(domid);
+  auto at = [&](std::string_view relative) { return home + "/" + std::string(relative); };
   DomainSummary summary;
   summary.domid = domid;
-  auto name = client_->read(home + "/name");
+  auto name = client_->read(at(keys::kName));
   if (!name) return name.error();
   summary.name = *name;
-  if (auto target = read_kib(*client_, home + "/memory/target")) summary.target_kib = *target;
-  if (auto static_max = read_kib(*client_, home + "/memory/static-max")) {
+  if (auto target = read_kib(*client_, at(keys::kTarget))) summary.target_kib = *target;
+  if (auto static_max = read_kib(*client_, at(keys::kStaticMax))) {
     summary.static_max_kib = *static_max;
   }
-  if (auto mode = client_->read(home + "/data/xenballoon/mode")) summary.agent_mode = *mode;
-  if (auto agent_target = read_kib(*client_, home + "/data/xenballoon/target-kb")) {
-    summary.agent_target_kib = *agent_target;
+  // What the agent published, through the layout's own decoder (guest data is untrusted).
+  publish::GuestStats published;
+  for (std::string_view key : {publish::key::kMode, publish::key::kTargetKib}) {
+    auto value = client_->read(at(publish::kDir) + "/" + std::string(key));
+    if (value) (void)publish::decode_value(key, *value, &published);
   }
+  summary.agent_mode = published.mode.value_or("");
+  summary.agent_target_kib = published.target_kib;
   return summary;
 }
 
 Result<void> Toolstack::set_dom0_target(std::uint32_t domid, std::uint64_t target_kib) {
-  const std::string memory = domain_home(domid) + "/memory";
-  if (target_kib == 0) return Error{"a target of 0 would take all of the domain's memory", EINVAL};
-  return client_->transact([&](xenstore::Transaction& transaction) -> Result<void> {
-    auto static_max_text = transaction.read(memory + "/static-max");
-    if (!static_max_text) return static_max_text.error();
-    auto static_max = parse_u64(trim(*static_max_text));
-    if (!static_max) return Error{memory + "/static-max is not a KiB count"};
-    if (target_kib > *static_max) {
-      return Error{"memory_dynamic_max must be less than or equal to memory_static_max (" +
-                       std::to_string(*static_max / 1024) + " MiB)",
-                   EINVAL};
-    }
-    return transaction.write(memory + "/target", std::to_string(target_kib));
-  });
+  return dom0::XenstoreTargetSetter(*client_).set_target_kib(domid, target_kib);
 }
 
 }  // namespace xenballoon::sim::host

@@ -45,9 +45,6 @@ struct DomainSummary {
 // every run, so Prometheus series continue across restarts).
 std::string domain_uuid(const std::string& scenario_name, const std::string& domain_name);
 
-// "/local/domain/<domid>"
-std::string domain_home(std::uint32_t domid);
-
 // xl's memory argument: a number with an optional unit b, k, m (the default), g or t. In KiB.
 std::optional<std::uint64_t> parse_xl_memory_kib(const std::string& text);
 

@@ -20,37 +20,16 @@ namespace xenballoon::dom0 {
 enum class StatsSource { kNone, kUnnamed, kXenServer, kLegacy, kAgent };
 std::string_view to_string(StatsSource source);
 
-// Plain value; not synchronized.
-struct AgentInfo {
-  std::string version, policy, mode;
-};
-
-// Plain value; not synchronized.
+// One domain as dom0 programs see it: who it is and its statistics, merged from every layout it
+// publishes in. Plain value; not synchronized.
 struct GuestView {
   std::uint32_t domid = 0;
   std::string name;  // valid UTF-8, at most kMaxLabelBytes
   std::string uuid;  // canonical lower-case UUID or ""
   StatsSource source = StatsSource::kNone;
-  // Indexed like publish::known_meminfo_fields(): bytes for kB fields, counts for the others.
-  std::vector<std::optional<std::uint64_t>> meminfo;
-  // Indexed like publish::known_vmstat_counters().
-  std::vector<std::optional<std::uint64_t>> vmstat;
-  std::optional<double> uptime_seconds;
-  std::optional<double> psi_some_avg10, psi_full_avg10;  // percent
-  std::optional<std::uint64_t> psi_some_total_us, psi_full_total_us;
-  std::optional<std::uint64_t> balloon_target_bytes, balloon_current_bytes, balloon_floor_bytes;
-  std::optional<std::uint64_t> static_max_bytes, dom0_target_bytes;
-  std::optional<bool> selfballoon;
-  std::optional<AgentInfo> agent;
-  std::optional<double> heartbeat_unix_seconds;
+  publish::GuestStats stats;  // with dom0's memory/target and memory/static-max
   std::optional<double> last_update_unix_seconds;
-
-  std::optional<std::uint64_t> meminfo_bytes(std::string_view field) const;
-  std::optional<std::uint64_t> vmstat_value(std::string_view counter) const;
 };
-
-// True for the unitless /proc/meminfo fields (HugePages_*), whose values are counts.
-bool is_unitless_meminfo_field(std::string_view field);
 
 // Not synchronized.
 class GuestRecord {
@@ -77,8 +56,8 @@ class GuestRecord {
   void rebuild_view();
 
   std::optional<std::uint64_t> dom0_target_kib_, static_max_kib_;
-  publish::Decoded agent_;
-  publish::Decoded legacy_;  // meminfo, vmstat, uptime; target_kib holds memory/selftarget
+  publish::GuestStats agent_;
+  publish::GuestStats legacy_;  // meminfo, vmstat, uptime; target_kib holds memory/selftarget
   std::optional<std::uint64_t> xenserver_total_kib_, xenserver_free_kib_;
   GuestView view_;
   std::string label_text_;

@@ -23,13 +23,15 @@ std::string domain_path(std::uint32_t domid, std::string_view relative);
 
 // Written by the toolstack (libxl), read-only for the guest.
 inline constexpr std::string_view kName = "name";
+inline constexpr std::string_view kDomid = "domid";
 inline constexpr std::string_view kVm = "vm";  // "/vm/<uuid>"
 inline constexpr std::string_view kMemoryDir = "memory";
-inline constexpr std::string_view kTarget = "memory/target";          // KiB
-inline constexpr std::string_view kStaticMax = "memory/static-max";   // KiB
-inline constexpr std::string_view kVideoRam = "memory/videoram";      // KiB, -1 for PV
+inline constexpr std::string_view kTarget = "memory/target";         // KiB
+inline constexpr std::string_view kStaticMax = "memory/static-max";  // KiB
+inline constexpr std::string_view kVideoRam = "memory/videoram";     // KiB, -1 for PV
 // A guest may write below data/ (libxl makes it writable for the guest).
 inline constexpr std::string_view kDataDir = "data";
+inline constexpr std::string_view kControlDir = "control";
 // The agent's own layout (publish/layout.h names the keys below it).
 inline constexpr std::string_view kAgentDir = "data/xenballoon";
 inline constexpr std::string_view kAgentPrefix = "data/xenballoon/";
