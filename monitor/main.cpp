@@ -1,5 +1,4 @@
 // xenballoon-monitor: a xentop-like table of every Xen guest's memory, read from xenstore in dom0.
-#include <getopt.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -8,8 +7,9 @@
 #include <optional>
 #include <string>
 
-#include "xenballoon/dom0/guest_rates.h"
 #include "monitor_table.h"
+#include "xenballoon/daemon/flags.h"
+#include "xenballoon/dom0/guest_rates.h"
 #include "xenballoon/dom0/source.h"
 #include "xenballoon/util/log.h"
 #include "xenballoon/util/parse.h"
@@ -40,6 +40,7 @@ Options:
       --exporter A     read a running xenballoon-exporter at [host]:port (its /metrics) instead
                        of xenstore: no xenstore round trips, and the host may be remote
       --log.level L    debug, info, warning or error (default error)
+      --log.format F   text or logfmt (default text)
   -V, --version        print the version
   -h, --help           this text
 
@@ -56,96 +57,43 @@ double unix_now() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  enum { kOnce = 1000, kJson, kLogLevel, kExporter };
-  static const option kLong[] = {{"once", no_argument, nullptr, kOnce},
-                                 {"delay", required_argument, nullptr, 'd'},
-                                 {"iterations", required_argument, nullptr, 'n'},
-                                 {"sort", required_argument, nullptr, 's'},
-                                 {"reverse", no_argument, nullptr, 'r'},
-                                 {"json", no_argument, nullptr, kJson},
-                                 {"exporter", required_argument, nullptr, kExporter},
-                                 {"log.level", required_argument, nullptr, kLogLevel},
-                                 {"version", no_argument, nullptr, 'V'},
-                                 {"help", no_argument, nullptr, 'h'},
-                                 {nullptr, 0, nullptr, 0}};
   bool once = false, json = false, reverse = false, delay_given = false;
   double delay_seconds = 2;
   std::optional<std::uint64_t> iterations;
   std::string exporter_address;
   dom0::Column sort_column = dom0::Column::kId;
-  log::Level level = log::Level::kError;
-  int opt;
-  while ((opt = getopt_long(argc, argv, "d:n:s:rVh", kLong, nullptr)) != -1) {
-    switch (opt) {
-      case kOnce:
-        once = true;
-        break;
-      case 'd': {
-        auto value = parse_double(optarg);
-        if (!value || *value < 0.1 || *value > 86400) {
-          std::fprintf(stderr, "xenballoon-monitor: -d: expected seconds from 0.1 to 86400\n");
-          return 2;
-        }
-        delay_seconds = *value;
-        delay_given = true;
-        break;
-      }
-      case 'n': {
-        auto value = parse_u64(optarg);
-        if (!value || *value == 0) {
-          std::fprintf(stderr, "xenballoon-monitor: -n: expected a positive number\n");
-          return 2;
-        }
-        iterations = value;
-        break;
-      }
-      case 's': {
-        auto column = dom0::parse_column(optarg);
-        if (!column) {
-          std::fprintf(stderr, "xenballoon-monitor: -s: unknown column \"%s\" (one of %s)\n",
-                       optarg, dom0::column_names().c_str());
-          return 2;
-        }
-        sort_column = *column;
-        break;
-      }
-      case 'r':
-        reverse = true;
-        break;
-      case kJson:
-        json = true;
-        break;
-      case kExporter:
-        exporter_address = optarg;
-        break;
-      case kLogLevel: {
-        auto parsed = log::parse_level(optarg);
-        if (!parsed) {
-          std::fprintf(stderr,
-                       "xenballoon-monitor: --log.level: expected debug, info, warning "
-                       "or error\n");
-          return 2;
-        }
-        level = *parsed;
-        break;
-      }
-      case 'V':
-        std::printf("xenballoon-monitor %s\n", kVersion);
-        return 0;
-      case 'h':
-        std::fputs(kUsage, stdout);
-        return 0;
-      default:
-        std::fputs(kUsage, stderr);
-        return 2;
+  daemon::Flags flags("xenballoon-monitor", kUsage);
+  flags.log_level(log::Level::kError, /*echo_value=*/false).log_format();
+  flags.flag("once", 0, &once);
+  flags.option("delay", 'd', [&](std::string_view text) -> Result<void> {
+    auto value = parse_double(text);
+    if (!value || *value < 0.1 || *value > 86400) {
+      return Error{"-d: expected seconds from 0.1 to 86400"};
     }
-  }
-  if (optind < argc) {
-    std::fprintf(stderr, "xenballoon-monitor: unexpected argument \"%s\" (see --help)\n",
-                 argv[optind]);
-    return 2;
-  }
-  log::init("xenballoon-monitor", level);
+    delay_seconds = *value;
+    delay_given = true;
+    return {};
+  });
+  flags.option("iterations", 'n', [&](std::string_view text) -> Result<void> {
+    auto value = parse_u64(text);
+    if (!value || *value == 0) return Error{"-n: expected a positive number"};
+    iterations = value;
+    return {};
+  });
+  flags.option("sort", 's', [&](std::string_view text) -> Result<void> {
+    auto column = dom0::parse_column(text);
+    if (!column) {
+      return Error{"-s: unknown column \"" + std::string(text) + "\" (one of " +
+                   dom0::column_names() + ")"};
+    }
+    sort_column = *column;
+    return {};
+  });
+  flags.flag("reverse", 'r', &reverse);
+  flags.flag("json", 0, &json);
+  flags.option("exporter", 0, &exporter_address);
+  if (auto exit_code = flags.parse(argc, argv)) return *exit_code;
+  daemon::init_logging("xenballoon-monitor", flags.common());
 
   std::unique_ptr<dom0::Source> source;
   if (exporter_address.empty()) {

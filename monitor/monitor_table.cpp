@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <functional>
 
+#include <nlohmann/json.hpp>
+
 #include "xenballoon/dom0/label_text.h"
 
 namespace xenballoon::dom0 {
@@ -129,12 +131,16 @@ void pad(std::string& out, const std::string& text, int width, bool left) {
   if (left) out.append(std::max(fill, 0), ' ');
 }
 
-void append_json_number(std::string& out, const std::optional<double>& value, int decimals) {
-  out += value ? format_fixed(value, decimals) : "null";
+// A JSON number (a real rounded to `decimals`, as the table shows it), or null when unknown.
+nlohmann::ordered_json json_number(const std::optional<double>& value, int decimals) {
+  if (!value || !std::isfinite(*value)) return nullptr;
+  const double scale = std::pow(10.0, decimals);
+  return std::round(*value * scale) / scale;
 }
 
-void append_json_number(std::string& out, const std::optional<std::uint64_t>& value) {
-  out += value ? std::to_string(*value) : "null";
+nlohmann::ordered_json json_number(const std::optional<std::uint64_t>& value) {
+  if (!value) return nullptr;
+  return *value;
 }
 
 struct Totals {
@@ -255,48 +261,39 @@ std::string format_table(const MonitorSnapshot& s) {
 }
 
 std::string format_json(const MonitorSnapshot& s) {
-  std::string out = "{\"time\": " + format_fixed(s.time, 3) + ",\n \"host\": {\"total_bytes\": ";
-  append_json_number(out, s.host ? std::optional(s.host->total_bytes) : std::nullopt);
-  out += ", \"free_bytes\": ";
-  append_json_number(out, s.host ? std::optional(s.host->free_bytes) : std::nullopt);
-  out += "},\n \"domains\": [";
-  bool first = true;
+  using nlohmann::ordered_json;
+  ordered_json doc;
+  doc["time"] = json_number(s.time, 3);
+  doc["host"] = {
+      {"total_bytes", json_number(s.host ? std::optional(s.host->total_bytes) : std::nullopt)},
+      {"free_bytes", json_number(s.host ? std::optional(s.host->free_bytes) : std::nullopt)}};
+  ordered_json domains = ordered_json::array();
   for (const auto& row : s.rows) {
-    out += first ? "\n  {" : ",\n  {";
-    first = false;
-    out += "\"domid\": " + std::to_string(row.domid) + ", \"name\": ";
-    append_json_string(out, row.name);
-    out += ", \"uuid\": ";
-    append_json_string(out, row.uuid);
-    out += ", \"source\": ";
-    append_json_string(out, to_string(row.source));
-    auto field = [&](const char* name, const auto& value, auto... decimals) {
-      out += ", \"";
-      out += name;
-      out += "\": ";
-      append_json_number(out, value, decimals...);
-    };
-    field("memory_bytes", row.memory_bytes);
-    field("target_bytes", row.target_bytes);
-    field("static_max_bytes", row.static_max_bytes);
-    field("committed_bytes", row.committed_bytes);
-    field("swap_in_per_second", row.rates.swap_in, 3);
-    field("swap_out_per_second", row.rates.swap_out, 3);
-    field("page_in_per_second", row.rates.page_in, 3);
-    field("page_out_per_second", row.rates.page_out, 3);
-    field("major_faults_per_second", row.rates.major_faults, 3);
-    field("psi_some_avg10_percent", row.psi_some_avg10, 2);
-    field("age_seconds", row.age_seconds, 3);
-    out += "}";
+    domains.push_back({{"domid", row.domid},
+                       {"name", row.name},
+                       {"uuid", row.uuid},
+                       {"source", to_string(row.source)},
+                       {"memory_bytes", json_number(row.memory_bytes)},
+                       {"target_bytes", json_number(row.target_bytes)},
+                       {"static_max_bytes", json_number(row.static_max_bytes)},
+                       {"committed_bytes", json_number(row.committed_bytes)},
+                       {"swap_in_per_second", json_number(row.rates.swap_in, 3)},
+                       {"swap_out_per_second", json_number(row.rates.swap_out, 3)},
+                       {"page_in_per_second", json_number(row.rates.page_in, 3)},
+                       {"page_out_per_second", json_number(row.rates.page_out, 3)},
+                       {"major_faults_per_second", json_number(row.rates.major_faults, 3)},
+                       {"psi_some_avg10_percent", json_number(row.psi_some_avg10, 2)},
+                       {"age_seconds", json_number(row.age_seconds, 3)}});
   }
+  doc["domains"] = std::move(domains);
   Totals t = totals_of(s);
-  out += first ? "],\n" : "\n ],\n";
-  out += " \"totals\": {\"domains\": " + std::to_string(t.domains) +
-         ", \"with_statistics\": " + std::to_string(t.with_stats) +
-         ", \"memory_bytes\": " + std::to_string(t.memory) +
-         ", \"target_bytes\": " + std::to_string(t.target) +
-         ", \"static_max_bytes\": " + std::to_string(t.static_max) + "}}\n";
-  return out;
+  doc["totals"] = {{"domains", t.domains},
+                   {"with_statistics", t.with_stats},
+                   {"memory_bytes", t.memory},
+                   {"target_bytes", t.target},
+                   {"static_max_bytes", t.static_max}};
+  // Names are valid UTF-8 already (label_text.h); replace keeps a bad byte from throwing.
+  return doc.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace xenballoon::dom0

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build=(cmake ninja-build g++ pkg-config prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev
-       libxen-dev catch2 xenstore-utils)
+       libxen-dev catch2 xenstore-utils nlohmann-json3-dev)
 test=(prometheus prometheus-alertmanager curl)
 demo=(prometheus prometheus-alertmanager curl)
 
