@@ -1,27 +1,27 @@
-// xenballoond's main loop: read /proc and the balloon driver, decide with the policy, write the
-// balloon target, follow dom0 through xenstore watches, publish, and serve /metrics.
+// xenballoond's main loop, the one place that sequences the agent's parts: the sensors
+// (readings.h), the xenstore link (xenstore_link.h), the policy driver (policy_driver.h), the
+// publisher (publisher.h) and the metrics (agent_metrics.h); it also serves /metrics and
+// /healthz and reloads the configuration on SIGHUP. The loop is single-threaded; the HTTP
+// server's threads read the last tick's snapshot under a mutex.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <iosfwd>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
-#include <vector>
+#include <utility>
 
-#include "xenballoon/balloon/driver.h"
+#include "policy_driver.h"
+#include "publisher.h"
+#include "readings.h"
 #include "xenballoon/config/agent_config.h"
 #include "xenballoon/policy/policy.h"
-#include "xenballoon/procfs/reader.h"
-#include "xenballoon/publish/layout.h"
+#include "xenballoon/util/log.h"
+#include "xenstore_link.h"
 
-namespace xenballoon::xenstore {
-class Client;
-}
 namespace xenballoon::http {
 class Server;
 }
@@ -44,7 +44,7 @@ struct AgentOptions {
 
 class AgentMetrics;
 
-// Single-threaded loop; the HTTP server reads a snapshot under a mutex. Not copyable.
+// Not copyable.
 class Agent {
  public:
   Agent(AgentConfig config, AgentOptions options);
@@ -60,74 +60,34 @@ class Agent {
  private:
   using Clock = std::chrono::steady_clock;
 
-  struct Readings {
-    std::optional<Meminfo> meminfo;
-    std::optional<Vmstat> vmstat;
-    std::optional<Uptime> uptime;
-    std::optional<PressureStats> pressure;
-    std::optional<BalloonState> balloon;
-  };
-
   void tick(const char* cause);
-  Readings read_inputs();
-  PolicyInputs policy_inputs(const Readings& r) const;
-  void apply(const Decision& decision, const Readings& r, Clock::time_point started,
-             std::optional<Clock::time_point> target_event);
   void publish();
-  void publish_legacy(const Readings& r);
-
-  bool ensure_xenstore();
-  void disconnect_xenstore(const std::string& why);
-  void handle_watch_events();
-  void read_memory_key(const std::string& key);
-  void reread_after_resume(const char* why);
-  void count_xenstore_error(const char* operation, const Error& error);
+  std::uint64_t interval_seconds() const;
 
   void notify_service_manager(const char* state);
   void reload_config();
-  void restore_on_exit();
   void set_settings(const AgentConfig& config);
   std::string render_metrics();
   std::pair<bool, std::string> health();
 
   AgentConfig config_;
   AgentOptions options_;
-  ProcfsReader procfs_;
-  BalloonDriver balloon_;
-  PolicySettings settings_;
-  std::vector<std::string> vmstat_keep_;  // the published selection plus what the policy reads
-  PolicyState policy_state_;
   std::unique_ptr<AgentMetrics> metrics_;
+  Sensors sensors_;
+  XenstoreLink link_;
+  PolicyDriver driver_;
+  Publisher publisher_;
   std::unique_ptr<http::Server> server_;
-
-  // xenstore
-  std::unique_ptr<xenstore::Client> xs_;       // requests; both are set or both are null
-  std::unique_ptr<xenstore::Client> watcher_;  // holds the watch on memory/
-  Clock::time_point next_reconnect_{};
-  std::chrono::milliseconds reconnect_backoff_{100};
-  bool xs_ever_connected_ = false;
-  std::optional<std::uint64_t> dom0_target_kib_;
-  std::optional<std::uint64_t> static_max_kib_;
-  Dom0Overrides overrides_;
-  std::optional<Clock::time_point> pending_target_event_;
-  std::map<std::string, std::string> published_;
-  bool legacy_denied_reported_ = false;
 
   // state shown on /metrics and /healthz
   mutable std::mutex snapshot_mutex_;
   Readings last_readings_;
   std::optional<Decision> last_decision_;
   std::optional<std::uint64_t> last_target_kib_;
-  std::optional<std::uint64_t> last_written_kib_;  // what this agent last wrote to target_kb
-  std::optional<std::string> domid_;               // changes across save/restore and migration
   std::optional<Clock::time_point> last_tick_;
   std::int64_t last_heartbeat_ = 0;
 
-  // say-once flags
-  bool psi_absent_reported_ = false;
   bool notify_error_reported_ = false;
-  bool balloon_absent_reported_ = false;
-  std::optional<SkipReason> last_skip_logged_;
   bool stopping_ = false;
   bool reload_requested_ = false;
   int signal_fd_ = -1;
