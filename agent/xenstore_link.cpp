@@ -15,7 +15,6 @@ namespace keys = xenstore::keys;
 
 constexpr const char* kWatchToken = "xenballoond-memory";
 // The domain's id, below its home; written by the toolstack.
-constexpr std::string_view kDomid = "domid";
 constexpr std::string_view kMemoryPrefix = "memory/";
 
 std::string memory_path(std::string_view key) {
@@ -96,12 +95,12 @@ void XenstoreLink::reread_after_resume(const char* why) {
   read_memory_key(memory_key(keys::kTarget));
   read_memory_key(memory_key(keys::kStaticMax));
   for (const keys::OverrideSpec& spec : keys::overrides()) read_memory_key(spec.name);
-  if (auto domid = requests_->read(std::string(kDomid))) domid_ = *domid;
+  if (auto domid = requests_->read(std::string(keys::kDomid))) domid_ = *domid;
 }
 
 void XenstoreLink::check_domid() {
   if (!requests_) return;
-  if (auto domid = requests_->read(std::string(kDomid)); domid && domid_ && *domid != *domid_) {
+  if (auto domid = requests_->read(std::string(keys::kDomid)); domid && domid_ && *domid != *domid_) {
     log::info("domain id changed from " + *domid_ + " to " + *domid +
               " (restored or migrated): publishing everything again");
     reread_after_resume("domid changed");

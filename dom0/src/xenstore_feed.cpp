@@ -37,7 +37,10 @@ std::string_view leaf(std::string_view key) {
 }  // namespace
 
 XenstoreFeed::XenstoreFeed(GuestCache& cache, FeedOptions options)
-    : cache_(cache), options_(std::move(options)) {}
+    : cache_(cache),
+      options_(std::move(options)),
+      reconnect_(
+          xenstore::Reconnect::Options{std::chrono::milliseconds(100), options_.max_backoff}) {}
 
 XenstoreFeed::~XenstoreFeed() = default;
 
@@ -69,45 +72,34 @@ Result<void> XenstoreFeed::connect() {
   }
   status_.connected = true;
   status_.synced = true;
-  if (ever_connected_) {
+  if (reconnect_.succeeded()) {
     ++status_.reconnects;
     log::info("reconnected to xenstore");
   }
-  ever_connected_ = true;
-  outage_reported_ = false;
-  backoff_ = std::chrono::milliseconds(100);
   last_activity_ = Clock::now();
   return {};
-}
-
-void XenstoreFeed::schedule_reconnect() {
-  next_reconnect_ = Clock::now() + backoff_;
-  backoff_ = std::min(backoff_ * 2, options_.max_backoff);
 }
 
 void XenstoreFeed::disconnect(const std::string& why) {
   if (!client_) return;
   log::warning("lost xenstore (" + why + "); serving the last known values, reconnecting");
-  outage_reported_ = true;
   client_.reset();
   status_.connected = false;
   status_.synced = false;
-  schedule_reconnect();
+  reconnect_.lost(Clock::now());
 }
 
 void XenstoreFeed::step() {
   if (!client_) {
-    if (Clock::now() < next_reconnect_) return;
+    if (!reconnect_.due(Clock::now())) return;
     auto connected = connect();
     if (!connected) {
       std::string message = "cannot reach xenstore: " + connected.error().message;
-      if (outage_reported_) {
-        log::debug(message);
-      } else {
+      if (reconnect_.failed(Clock::now())) {
         log::warning(message + "; retrying with backoff");
-        outage_reported_ = true;
+      } else {
+        log::debug(message);
       }
-      schedule_reconnect();
     }
     return;
   }
@@ -129,7 +121,7 @@ int XenstoreFeed::poll_fd() {
 
 std::chrono::milliseconds XenstoreFeed::poll_timeout() const {
   auto now = Clock::now();
-  auto due = client_ ? last_activity_ + options_.probe_interval : next_reconnect_;
+  auto due = client_ ? last_activity_ + options_.probe_interval : reconnect_.next_try();
   if (due <= now) return std::chrono::milliseconds(0);
   return std::chrono::duration_cast<std::chrono::milliseconds>(due - now) +
          std::chrono::milliseconds(1);

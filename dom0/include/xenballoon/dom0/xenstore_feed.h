@@ -21,6 +21,7 @@
 #include "xenballoon/dom0/guest_keys.h"
 #include "xenballoon/result.h"
 #include "xenballoon/xenstore/client.h"
+#include "xenballoon/xenstore/reconnect.h"
 
 namespace xenballoon::dom0 {
 
@@ -85,17 +86,13 @@ class XenstoreFeed {
   Result<std::optional<std::string>> read_optional(const std::string& path);
   Result<std::optional<std::vector<std::string>>> list_optional(const std::string& path);
   void disconnect(const std::string& why);
-  void schedule_reconnect();
   static double unix_now();
 
   GuestCache& cache_;
   FeedOptions options_;
   std::unique_ptr<xenstore::Client> client_;
   FeedStatus status_;
-  bool ever_connected_ = false;
-  bool outage_reported_ = false;
-  std::chrono::milliseconds backoff_{100};
-  Clock::time_point next_reconnect_{};
+  xenstore::Reconnect reconnect_;
   Clock::time_point last_activity_{};
 };
 
