@@ -1,5 +1,5 @@
-// Leveled logging to stderr. Under systemd (JOURNAL_STREAM set) lines carry <N> priority
-// prefixes so the journal records the level. Thread-safe.
+// Leveled logging to stderr, as plain text (the default) or logfmt. Under systemd (JOURNAL_STREAM
+// set) lines carry <N> priority prefixes so the journal records the level. Thread-safe.
 #pragma once
 
 #include <optional>
@@ -10,10 +10,20 @@ namespace xenballoon::log {
 
 enum class Level { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 
+// kText: "2024-05-01T12:00:00.123Z prog[info]: message" (under systemd "<6>info: message").
+// kLogfmt: as Prometheus' go-kit logger writes it,
+//   ts=2024-05-01T12:00:00.123Z level=info prog=xenballoon-exporter msg="serving metrics"
+// (levels debug, info, warn, error; under systemd the same line after the <N> prefix).
+enum class Format { kText, kLogfmt };
+
 void init(std::string_view program, Level min_level);
 // "debug", "info", "warning" or "error"; anything else is nullopt.
 std::optional<Level> parse_level(std::string_view text);
 void set_level(Level min_level);
+// "text" or "logfmt"; anything else is nullopt.
+std::optional<Format> parse_format(std::string_view text);
+// Kept across init(); kText until set.
+void set_format(Format format);
 bool enabled(Level level);
 void write(Level level, std::string_view message);
 
