@@ -26,6 +26,7 @@
 #include "xenballoon/sim/simulation.h"
 #include "xenballoon/util/file.h"
 #include "xenballoon/util/parse.h"
+#include "xenballoon/util/spawn.h"
 
 extern char** environ;
 
@@ -405,21 +406,6 @@ std::string csv(const std::vector<RunResult>& results) {
                   static_cast<unsigned long long>(r.total(&GuestResult::oom_kills)));
   }
   return out;
-}
-
-std::optional<std::string> find_in_path(std::string_view program) {
-  const char* path = std::getenv("PATH");
-  if (path == nullptr) return std::nullopt;
-  std::string_view rest(path);
-  while (!rest.empty()) {
-    const std::size_t colon = rest.find(':');
-    const std::string_view dir = rest.substr(0, colon);
-    const std::string candidate = std::string(dir.empty() ? "." : dir) + "/" + std::string(program);
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    if (colon == std::string_view::npos) break;
-    rest.remove_prefix(colon + 1);
-  }
-  return std::nullopt;
 }
 
 // gnuplot's single-quoted strings take everything literally except the quote itself.

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,19 +23,10 @@ std::vector<char*> c_pointers(std::vector<std::string>& strings) {
 }
 
 // argv[0] as given when it names a path, else the first executable match on $PATH (looked up
-// before fork: execvp may allocate).
+// before fork: execvp may allocate); a name not found is left for execve to fail on.
 std::string resolve_program(const std::string& name) {
   if (name.find('/') != std::string::npos) return name;
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "/usr/bin:/bin";
-  for (std::size_t begin = 0; begin <= dirs.size();) {
-    std::size_t end = dirs.find(':', begin);
-    if (end == std::string::npos) end = dirs.size();
-    std::string candidate = (end > begin ? dirs.substr(begin, end - begin) : ".") + "/" + name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    begin = end + 1;
-  }
-  return name;
+  return find_in_path(name).value_or(name);
 }
 
 // Runs in the forked child: only async-signal-safe calls until execve.
@@ -58,6 +50,25 @@ std::string resolve_program(const std::string& name) {
 }
 
 }  // namespace
+
+std::optional<std::string> find_in_path(std::string_view name) {
+  if (name.empty() || name.find('/') != std::string_view::npos) return std::nullopt;
+  const char* path = std::getenv("PATH");
+  const std::string dirs = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
+  for (std::size_t begin = 0; begin <= dirs.size();) {
+    std::size_t end = dirs.find(':', begin);
+    if (end == std::string::npos) end = dirs.size();
+    std::string candidate = (end > begin ? dirs.substr(begin, end - begin) : ".") + "/";
+    candidate += name;
+    struct stat st {};
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        ::access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+    begin = end + 1;
+  }
+  return std::nullopt;
+}
 
 std::vector<std::string> environment_with(const std::map<std::string, std::string>& overrides) {
   std::vector<std::string> result;

@@ -2,10 +2,10 @@
 
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <sstream>
 #include <system_error>
+
+#include "xenballoon/util/spawn.h"
 
 namespace xenballoon::sim::host {
 namespace fs = std::filesystem;
@@ -14,16 +14,6 @@ namespace {
 bool is_executable_file(const fs::path& path) {
   std::error_code error;
   return fs::is_regular_file(path, error) && ::access(path.c_str(), X_OK) == 0;
-}
-
-std::vector<std::string> path_directories() {
-  std::vector<std::string> directories;
-  const char* path = std::getenv("PATH");
-  std::istringstream in(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
-  std::string directory;
-  while (std::getline(in, directory, ':'))
-    directories.push_back(directory.empty() ? "." : directory);
-  return directories;
 }
 
 }  // namespace
@@ -51,10 +41,7 @@ Result<std::string> find_program(const ProgramLookup& lookup) {
     }
   }
   for (const std::string& name : lookup.path_names) {
-    for (const std::string& directory : path_directories()) {
-      const fs::path candidate = fs::path(directory) / name;
-      if (is_executable_file(candidate)) return candidate.lexically_normal().string();
-    }
+    if (auto found = find_in_path(name)) return fs::path(*found).lexically_normal().string();
     looked_at.push_back(name + " in $PATH");
   }
   std::string message = "cannot find " + lookup.display_name + "; looked for:";

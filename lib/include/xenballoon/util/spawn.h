@@ -6,7 +6,9 @@
 
 #include <csignal>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "xenballoon/result.h"
@@ -23,6 +25,11 @@ struct SpawnOptions {
   // from a thread that lives as long as they should.
   int parent_death_signal = SIGKILL;
 };
+
+// The first executable regular file called `name` in the directories of $PATH, in order (an
+// empty entry is the working directory; an unset or empty $PATH is /usr/local/bin:/usr/bin:/bin),
+// as "<directory>/<name>"; nullopt when there is none or `name` is empty or holds a '/'.
+std::optional<std::string> find_in_path(std::string_view name);
 
 // This process's environment with `overrides` set (added or replaced).
 std::vector<std::string> environment_with(const std::map<std::string, std::string>& overrides);
