@@ -1,0 +1,40 @@
+// What every xenballoon program that serves HTTP serves besides its metrics: a landing page
+// (the program's name, one line on what it is, links to /metrics and /healthz) and /healthz.
+// The server itself is http/server.h. Thread-safe: the handlers copy what they are given, and
+// the callbacks they call run on the server's worker threads (they must be thread-safe).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "xenballoon/http/server.h"
+
+namespace xenballoon::daemon {
+
+// What /healthz answers: 200 with `text` when ok, else 503 with it. A plain value.
+struct Health {
+  bool ok = true;
+  std::string text = "ok\n";
+};
+
+// The landing page's HTML: title and heading `program`, then `description` as a paragraph (both
+// inserted as given: no markup escaping, pass plain text).
+std::string landing_page(std::string_view program, std::string_view description);
+
+// 200, text/html, landing_page().
+http::Handler landing_handler(std::string_view program, std::string_view description);
+// 200, the Prometheus text format (version 0.0.4), with `render`'s body.
+http::Handler metrics_handler(std::function<std::string()> render);
+// 200 or 503 as `check` says, text/plain.
+http::Handler health_handler(std::function<Health()> check);
+
+// The three routes: "/" (the landing page), "/metrics" and "/healthz"; add more to the map
+// before starting the server.
+std::map<std::string, http::Handler> standard_routes(std::string_view program,
+                                                     std::string_view description,
+                                                     std::function<std::string()> render_metrics,
+                                                     std::function<Health()> check_health);
+
+}  // namespace xenballoon::daemon

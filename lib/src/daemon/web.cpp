@@ -1,0 +1,46 @@
+#include "xenballoon/daemon/web.h"
+
+#include <utility>
+
+namespace xenballoon::daemon {
+
+std::string landing_page(std::string_view program, std::string_view description) {
+  const std::string name(program);
+  return "<!DOCTYPE html>\n<html><head><title>" + name + "</title></head>\n<body><h1>" + name +
+         "</h1>\n<p>" + std::string(description) +
+         "</p>\n<ul><li><a href=\"/metrics\">Metrics</a></li><li><a "
+         "href=\"/healthz\">Health</a></li></ul>\n</body></html>\n";
+}
+
+http::Handler landing_handler(std::string_view program, std::string_view description) {
+  return [page = landing_page(program, description)] {
+    return http::Response{200, "text/html; charset=utf-8", page};
+  };
+}
+
+http::Handler metrics_handler(std::function<std::string()> render) {
+  return [render = std::move(render)] {
+    return http::Response{200, "text/plain; version=0.0.4; charset=utf-8", render()};
+  };
+}
+
+http::Handler health_handler(std::function<Health()> check) {
+  return [check = std::move(check)] {
+    Health health = check();
+    return http::Response{health.ok ? 200 : 503, "text/plain; charset=utf-8",
+                          std::move(health.text)};
+  };
+}
+
+std::map<std::string, http::Handler> standard_routes(std::string_view program,
+                                                     std::string_view description,
+                                                     std::function<std::string()> render_metrics,
+                                                     std::function<Health()> check_health) {
+  std::map<std::string, http::Handler> routes;
+  routes["/"] = landing_handler(program, description);
+  routes["/metrics"] = metrics_handler(std::move(render_metrics));
+  routes["/healthz"] = health_handler(std::move(check_health));
+  return routes;
+}
+
+}  // namespace xenballoon::daemon
