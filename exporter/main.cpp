@@ -1,26 +1,20 @@
 // xenballoon-exporter: the dom0 side. Serves every guest's memory statistics from xenstore (the
 // xenballoond layout, the 2008 daemon's keys, XenServer's guest tools) as Prometheus metrics.
-#include <getopt.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "exposition.h"
+#include "xenballoon/daemon/flags.h"
+#include "xenballoon/daemon/loop.h"
+#include "xenballoon/daemon/signals.h"
+#include "xenballoon/daemon/web.h"
 #include "xenballoon/dom0/guest_cache.h"
 #include "xenballoon/dom0/host_memory.h"
+#include "xenballoon/dom0/xenstore_feed.h"
 #include "xenballoon/http/server.h"
 #include "xenballoon/util/log.h"
 #include "xenballoon/version.h"
-#include "xenballoon/dom0/xenstore_feed.h"
 
 namespace {
 
@@ -38,77 +32,29 @@ xenstore round trip. Host memory comes from libxenctrl (xc_physinfo) when a hype
 Options:
       --web.listen-address A   [host]:port to serve /metrics and /healthz on (default :9751)
       --log.level LEVEL        debug, info, warning or error (default info)
+      --log.format FORMAT      text or logfmt (default text)
   -V, --version                print the version
   -h, --help                   this text
 
 xenstore is found as libxenstore finds it ($XENSTORED_PATH, then the xenbus device).
 )";
 
-const char* kLanding = R"(<!DOCTYPE html>
-<html><head><title>xenballoon-exporter</title></head>
-<body><h1>xenballoon-exporter</h1>
-<p>Memory statistics of every Xen guest on this host.</p>
-<ul><li><a href="/metrics">Metrics</a></li><li><a href="/healthz">Health</a></li></ul>
-</body></html>
-)";
-
-int make_signal_fd() {
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  ::sigprocmask(SIG_BLOCK, &mask, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
-  return ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-}
+constexpr const char* kProgram = "xenballoon-exporter";
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  enum { kListen = 1000, kLogLevel };
-  static const option kLong[] = {{"web.listen-address", required_argument, nullptr, kListen},
-                                 {"log.level", required_argument, nullptr, kLogLevel},
-                                 {"version", no_argument, nullptr, 'V'},
-                                 {"help", no_argument, nullptr, 'h'},
-                                 {nullptr, 0, nullptr, 0}};
-  std::string listen_address = ":9751";
-  log::Level level = log::Level::kInfo;
-  int opt;
-  while ((opt = getopt_long(argc, argv, "Vh", kLong, nullptr)) != -1) {
-    switch (opt) {
-      case kListen:
-        listen_address = optarg;
-        break;
-      case kLogLevel: {
-        auto parsed = log::parse_level(optarg);
-        if (!parsed) {
-          std::fprintf(stderr,
-                       "xenballoon-exporter: --log.level: expected debug, info, warning or "
-                       "error, got \"%s\"\n",
-                       optarg);
-          return 2;
-        }
-        level = *parsed;
-        break;
-      }
-      case 'V':
-        std::printf("xenballoon-exporter %s\n", kVersion);
-        return 0;
-      case 'h':
-        std::fputs(kUsage, stdout);
-        return 0;
-      default:
-        std::fputs(kUsage, stderr);
-        return 2;
-    }
+  daemon::Flags flags(kProgram, kUsage);
+  flags.listen_address(":9751").log_level(log::Level::kInfo).log_format();
+  if (auto exit_code = flags.parse(argc, argv)) return *exit_code;
+  const std::string& listen_address = flags.common().listen_address;
+  daemon::init_logging(kProgram, flags.common());
+  // Before libxenstore starts its threads, so that they inherit the blocked signals.
+  auto signals = daemon::SignalSet::open();
+  if (!signals) {
+    log::error(signals.error().message);
+    return 1;
   }
-  if (optind < argc) {
-    std::fprintf(stderr, "xenballoon-exporter: unexpected argument \"%s\" (see --help)\n",
-                 argv[optind]);
-    return 2;
-  }
-  log::init("xenballoon-exporter", level);
-  int signal_fd = make_signal_fd();
 
   dom0::GuestCache cache;
   dom0::XenstoreFeed feed(cache);
@@ -116,43 +62,34 @@ int main(int argc, char** argv) {
   std::unique_ptr<dom0::HostMemorySource> host = dom0::open_xenctrl_host_memory(&why_no_host);
   if (!host) log::info("no host memory figures: " + why_no_host);
 
-  std::map<std::string, http::Handler> routes;
-  routes["/metrics"] = [&] {
-    dom0::ScrapeContext context{&feed.status(), host ? host->read() : std::nullopt};
-    return http::Response{200, "text/plain; version=0.0.4; charset=utf-8",
-                          dom0::render_exposition(cache, context)};
-  };
-  routes["/healthz"] = [&] {
-    if (!feed.status().connected) {
-      return http::Response{503, "text/plain; charset=utf-8", "not connected to xenstore\n"};
-    }
-    return http::Response{200, "text/plain; charset=utf-8", "ok\n"};
-  };
-  routes["/"] = [] { return http::Response{200, "text/html; charset=utf-8", kLanding}; };
+  auto routes = daemon::standard_routes(
+      kProgram, "Memory statistics of every Xen guest on this host.",
+      [&] {
+        dom0::ScrapeContext context{&feed.status(), host ? host->read() : std::nullopt};
+        return dom0::render_exposition(cache, context);
+      },
+      [&] {
+        if (!feed.status().connected) return daemon::Health{false, "not connected to xenstore\n"};
+        return daemon::Health{};
+      });
   auto server = http::Server::start(listen_address, std::move(routes));
   if (!server) {
     log::error(server.error().message);
     return 1;
   }
-  log::info(std::string("xenballoon-exporter ") + kVersion + " serving metrics on " +
-            listen_address);
+  log::info(std::string(kProgram) + " " + kVersion + " serving metrics on " + listen_address);
 
-  bool stopping = false;
-  while (!stopping) {
+  // Each pass lets the feed read what its watches reported, then waits for more, a signal, or
+  // the feed's next due step.
+  daemon::Loop loop(*signals);
+  const daemon::Loop::Id watches = loop.add_fd(-1, nullptr);
+  loop.before_poll([&] {
     feed.step();
-    pollfd fds[2] = {{signal_fd, POLLIN, 0}, {feed.poll_fd(), POLLIN, 0}};
-    int timeout_ms = static_cast<int>(feed.poll_timeout().count());
-    if (::poll(fds, 2, timeout_ms) < 0 && errno != EINTR) {
-      log::error(std::string("poll: ") + std::strerror(errno));
-      break;
-    }
-    if (fds[0].revents & POLLIN) {
-      signalfd_siginfo info{};
-      while (::read(signal_fd, &info, sizeof info) == sizeof info) stopping = true;
-    }
-  }
+    loop.set_fd(watches, feed.poll_fd());
+    loop.wake_at(daemon::Loop::Clock::now() + feed.poll_timeout());
+  });
+  if (auto ran = loop.run(); !ran) log::error(ran.error().message);
   log::info("stopping");
   http::Server::leave_running_until_exit(std::move(*server));
-  ::close(signal_fd);
   return 0;
 }
