@@ -9,8 +9,7 @@
 
 #include "run_command.h"
 #include "run_options.h"
-#include "xenballoon/util/log.h"
-#include "xenballoon/version.h"
+#include "xenballoon/daemon/flags.h"
 #include "xl_commands.h"
 
 namespace {
@@ -45,7 +44,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "-V" || command == "--version") {
-    std::printf("xenballoon-sim %s\n", xenballoon::kVersion);
+    xenballoon::daemon::print_version("xenballoon-sim");
     return 0;
   }
   // getopt names argv[0] in its messages.
@@ -65,7 +64,9 @@ int main(int argc, char** argv) {
       std::fputs(kRunUsage, stdout);
       return 0;
     }
-    xenballoon::log::init("xenballoon-sim", options->log_level);
+    xenballoon::daemon::CommonFlags logging;
+    logging.log_level = options->log_level;
+    xenballoon::daemon::init_logging("xenballoon-sim", logging);
     return run_host(*options);
   }
   if (command == "mem-set") return mem_set_command(count, arguments.data());

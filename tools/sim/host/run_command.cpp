@@ -3,7 +3,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
@@ -31,6 +30,8 @@
 #include "run_dir.h"
 #include "state_file.h"
 #include "toolstack.h"
+#include "xenballoon/daemon/loop.h"
+#include "xenballoon/daemon/signals.h"
 #include "xenballoon/sim/scenario.h"
 #include "xenballoon/util/file.h"
 #include "xenballoon/util/log.h"
@@ -80,17 +81,6 @@ Result<Scenario> load_run_scenario(const RunOptions& options) {
   return with_seed(std::move(*scenario), options.seed);
 }
 
-// Signals the simulator handles itself (through a signalfd), blocked from the start so that the
-// threads libxenstore creates inherit the mask.
-int block_and_open_signal_fd() {
-  sigset_t mask;
-  sigemptyset(&mask);
-  for (int signal_number : {SIGINT, SIGTERM, SIGHUP, SIGCHLD}) sigaddset(&mask, signal_number);
-  ::sigprocmask(SIG_BLOCK, &mask, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
-  return ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-}
-
 // One run of the simulated host. Not thread-safe: everything happens on the calling thread.
 class SimulatedHost {
  public:
@@ -107,7 +97,8 @@ class SimulatedHost {
   }
 
   Result<void> start();
-  int run(int signal_fd);
+  // `signals`: SIGINT, SIGTERM, SIGHUP (each stops the host) and SIGCHLD.
+  int run(daemon::SignalSet& signals);
   void stop();
 
  private:
@@ -466,62 +457,49 @@ void SimulatedHost::print_banner() const {
   std::fflush(stdout);
 }
 
-int SimulatedHost::run(int signal_fd) {
-  const std::optional<Clock::time_point> deadline =
-      options_.duration_seconds
-          ? std::optional(Clock::now() +
-                          std::chrono::duration_cast<Clock::duration>(
-                              std::chrono::duration<double>(*options_.duration_seconds)))
-          : std::nullopt;
-  bool stopping = false;
+int SimulatedHost::run(daemon::SignalSet& signals) {
+  daemon::Loop loop(signals);
+  loop.set_stop_signals({SIGINT, SIGTERM, SIGHUP});
   bool healthy = true;
-  while (!stopping) {
-    int timeout_ms = -1;
-    if (deadline) {
-      const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now());
-      if (left.count() <= 0) break;
-      timeout_ms = static_cast<int>(left.count());
+  if (options_.duration_seconds) {
+    loop.schedule(Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                     std::chrono::duration<double>(*options_.duration_seconds)),
+                  [&] { loop.stop(); });
+  }
+  loop.on_signals([&](const std::vector<int>& received) {
+    for (int signal_number : received) {
+      if (signal_number != SIGCHLD) {
+        log::info(std::string("SIG") + sigabbrev_np(signal_number) + ": stopping");
+      }
     }
-    pollfd fds[3] = {
-        {signal_fd, POLLIN, 0}, {timer_fd_, POLLIN, 0}, {toolstack_->watch_fd(), POLLIN, 0}};
-    if (::poll(fds, 3, timeout_ms) < 0) {
-      if (errno == EINTR) continue;
-      log::error(std::string("poll: ") + std::strerror(errno));
+    if (!check_children()) {
+      log::error("xenstore is gone; stopping");
       healthy = false;
-      break;
+      loop.stop();
     }
-    if (fds[0].revents & POLLIN) {
-      signalfd_siginfo info{};
-      while (::read(signal_fd, &info, sizeof info) == sizeof info) {
-        if (info.ssi_signo != SIGCHLD) {
-          log::info(std::string("SIG") + sigabbrev_np(static_cast<int>(info.ssi_signo)) +
-                    ": stopping");
-          stopping = true;
-        }
-      }
-      if (!check_children()) {
-        log::error("xenstore is gone; stopping");
-        healthy = false;
-        break;
-      }
-    }
-    if (stopping) break;
-    if (fds[2].revents & (POLLHUP | POLLERR)) {
+  });
+  loop.add_fd(toolstack_->watch_fd(), [&](short revents) {
+    if (revents & (POLLHUP | POLLERR | POLLNVAL)) {
       log::error("lost the connection to xenstore; stopping");
       healthy = false;
-      break;
+      loop.stop();
+    } else if (revents & POLLIN) {
+      follow_dom0_targets();
     }
-    if (fds[2].revents & POLLIN) follow_dom0_targets();
-    if (fds[1].revents & POLLIN) {
-      std::uint64_t expirations = 0;
-      if (::read(timer_fd_, &expirations, sizeof expirations) == sizeof expirations) {
-        // Catch up after a stall (a suspended terminal, a slow disk), but boundedly: the agents
-        // live in wall-clock time and gain nothing from a burst of model seconds.
-        constexpr std::uint64_t kMaxCatchUpSteps = 10;
-        for (std::uint64_t i = 0; i < std::min(expirations, kMaxCatchUpSteps); ++i) driver_.step();
-        publish_state();
-      }
+  });
+  loop.add_fd(timer_fd_, [&](short) {
+    std::uint64_t expirations = 0;
+    if (::read(timer_fd_, &expirations, sizeof expirations) == sizeof expirations) {
+      // Catch up after a stall (a suspended terminal, a slow disk), but boundedly: the agents
+      // live in wall-clock time and gain nothing from a burst of model seconds.
+      constexpr std::uint64_t kMaxCatchUpSteps = 10;
+      for (std::uint64_t i = 0; i < std::min(expirations, kMaxCatchUpSteps); ++i) driver_.step();
+      publish_state();
     }
+  });
+  if (auto ran = loop.run(); !ran) {
+    log::error(ran.error().message);
+    healthy = false;
   }
   stop();
   return healthy && !child_died_ ? 0 : 1;
@@ -540,9 +518,10 @@ void SimulatedHost::stop() {
 }  // namespace
 
 int run_host(const RunOptions& options) {
-  const int signal_fd = block_and_open_signal_fd();
-  if (signal_fd < 0) {
-    log::error(std::string("signalfd: ") + std::strerror(errno));
+  // Blocked from the start, so that the threads libxenstore creates inherit the mask.
+  auto signals = daemon::SignalSet::open({SIGHUP, SIGCHLD});
+  if (!signals) {
+    log::error(signals.error().message);
     return 1;
   }
   auto scenario = load_run_scenario(options);
@@ -574,12 +553,9 @@ int run_host(const RunOptions& options) {
   if (auto started = host.start(); !started) {
     log::error(started.error().message);
     host.stop();
-    ::close(signal_fd);
     return 1;
   }
-  const int status = host.run(signal_fd);
-  ::close(signal_fd);
-  return status;
+  return host.run(*signals);
 }
 
 }  // namespace xenballoon::sim::host
