@@ -1,6 +1,7 @@
 // xenballoon-exporter as a process against xenstored-lite: a golden scrape of the fixture host
-// (tests/fixtures/dom0/), promtool's lint, watch-driven updates, domain churn, hostile guests
-// writing through their own sockets, and a xenstored restart.
+// (tests/fixtures/dom0/, golden tests/golden/exporter-metrics.txt), promtool's lint, watch-driven
+// updates, domain churn, hostile guests writing through their own sockets, and a xenstored
+// restart.
 // XENBALLOON_UPDATE_GOLDEN=1 rewrites the golden file.
 #include <signal.h>
 #include <sys/wait.h>
@@ -26,7 +27,7 @@ using namespace std::chrono_literals;
 namespace {
 
 const std::string kFixtureTree = std::string(XENBALLOON_FIXTURES) + "/dom0/xenstore-tree.txt";
-const std::string kGolden = std::string(XENBALLOON_FIXTURES) + "/dom0/exporter-metrics.txt";
+const std::string kGolden = std::string(XENBALLOON_GOLDEN) + "/exporter-metrics.txt";
 const std::string kWeb = R"(domid="1",domain="web",uuid="632ea78c-e949-11f1-9b01-4b366020df3b")";
 
 // Families whose values depend on the clock, not on the fixtures.

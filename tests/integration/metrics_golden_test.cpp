@@ -66,7 +66,7 @@ TEST_CASE("agent /metrics on the real-Xen fixtures matches the golden file and l
   std::string scrape = http_get(env.port(), "/metrics").body;
   REQUIRE_FALSE(scrape.empty());
 
-  std::string golden_path = std::string(XENBALLOON_SOURCE_DIR) + "/tests/golden/agent-metrics.txt";
+  std::string golden_path = std::string(XENBALLOON_GOLDEN) + "/agent-metrics.txt";
   std::string got = normalise(scrape);
   const char* update = std::getenv("XENBALLOON_UPDATE_GOLDEN");
   if (update && std::string(update) == "1") std::ofstream(golden_path) << got;

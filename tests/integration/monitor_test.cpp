@@ -22,6 +22,7 @@ namespace {
 
 const std::string kFixtures = std::string(XENBALLOON_FIXTURES) + "/dom0/";
 const std::string kFixtureTree = kFixtures + "xenstore-tree.txt";
+const std::string kGolden = std::string(XENBALLOON_GOLDEN) + "/";
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);
@@ -52,8 +53,8 @@ std::string normalise_json(const std::string& json) {
 
 void check_golden(const std::string& got, const std::string& file) {
   const char* update = std::getenv("XENBALLOON_UPDATE_GOLDEN");
-  if (update && std::string(update) == "1") std::ofstream(kFixtures + file) << got;
-  CHECK(got == slurp(kFixtures + file));
+  if (update && std::string(update) == "1") std::ofstream(kGolden + file) << got;
+  CHECK(got == slurp(kGolden + file));
 }
 
 // The whitespace-separated cells of the table row for `domid`.
