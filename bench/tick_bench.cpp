@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
 
   fs::path sysfs =
       fs::temp_directory_path() / ("xenballoon-tick-bench-" + std::to_string(getpid()));
-  fs::copy(XENBALLOON_FIXTURES "/balloon/real-xen-4.17/sys", sysfs, fs::copy_options::recursive);
+  fs::copy(XENBALLOON_FIXTURES "/real-xen-4.17/sys", sysfs, fs::copy_options::recursive);
 
   AgentConfig config;
   std::vector<std::string> keep = config.vmstat_fields;

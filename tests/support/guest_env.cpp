@@ -54,8 +54,8 @@ std::string xenballoond_binary() {
 GuestEnv::GuestEnv(std::string config_yaml, std::uint64_t dom0_target_kib,
                    std::uint64_t static_max_kib) {
   std::string fixtures = XENBALLOON_FIXTURES;
-  fs::copy(fixtures + "/procfs/real-xen-4.17/proc", procfs(), fs::copy_options::recursive);
-  fs::copy(fixtures + "/balloon/real-xen-4.17/sys", sysfs(), fs::copy_options::recursive);
+  fs::copy(fixtures + "/real-xen-4.17/proc", procfs(), fs::copy_options::recursive);
+  fs::copy(fixtures + "/real-xen-4.17/sys", sysfs(), fs::copy_options::recursive);
   for (auto& entry : fs::recursive_directory_iterator(dir_.path())) {
     fs::permissions(entry.path(), fs::perms::owner_write, fs::perm_options::add);
   }

@@ -17,7 +17,7 @@ using Catch::Matchers::StartsWith;
 namespace {
 
 const std::string kFixtures = XENBALLOON_FIXTURES;
-const std::string kRealSys = kFixtures + "/balloon/real-xen-4.17/sys";
+const std::string kRealSys = kFixtures + "/real-xen-4.17/sys";
 const std::string kLegacyProc = kFixtures + "/balloon/legacy-xenlinux/proc";
 const std::string kXenMemory = "sys/devices/system/xen_memory/xen_memory0";
 

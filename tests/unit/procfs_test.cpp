@@ -22,7 +22,7 @@ using xenballoon::testing::TempDir;
 namespace {
 
 const std::string kFixtures = XENBALLOON_FIXTURES;
-const std::string kRealProc = kFixtures + "/procfs/real-xen-4.17/proc";
+const std::string kRealProc = kFixtures + "/real-xen-4.17/proc";
 
 std::string fixture_text(const std::string& path) {
   Result<std::string> text = read_file(path);

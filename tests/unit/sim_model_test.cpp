@@ -187,7 +187,7 @@ TEST_CASE("sim: meminfo lines are laid out exactly as the kernel's") {
   Host host(pages_from_mib(1024));
   const GuestModel guest = boot(captured_guest(), host);
   const std::vector<std::string> rendered = lines_of(render_meminfo(guest.snapshot()));
-  const std::vector<std::string> captured = lines_of(capture("guest-proc-meminfo"));
+  const std::vector<std::string> captured = lines_of(capture("proc/meminfo"));
   REQUIRE(rendered.size() == captured.size());
   int identical = 0;
   for (std::size_t i = 0; i < rendered.size(); ++i) {
@@ -219,8 +219,8 @@ TEST_CASE("sim: every produced file parses with the project's parsers") {
   REQUIRE(pressure.ok());
 
   SECTION("the same names as the real capture, in the same order") {
-    auto real_meminfo = parse_meminfo(capture("guest-proc-meminfo"), "real");
-    auto real_vmstat = parse_vmstat(capture("guest-proc-vmstat"), "real");
+    auto real_meminfo = parse_meminfo(capture("proc/meminfo"), "real");
+    auto real_vmstat = parse_vmstat(capture("proc/vmstat"), "real");
     REQUIRE(real_meminfo.ok());
     REQUIRE(real_vmstat.ok());
     CHECK(meminfo_names(*meminfo) == meminfo_names(*real_meminfo));
