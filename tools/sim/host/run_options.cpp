@@ -38,14 +38,6 @@ Programs not given are looked for next to this executable as in the build tree
 (../xenstored-lite/, ../../agent/, ../../exporter/), in its own directory, then in $PATH.
 )";
 
-std::optional<log::Level> parse_log_level(const std::string& text) {
-  if (text == "debug") return log::Level::kDebug;
-  if (text == "info") return log::Level::kInfo;
-  if (text == "warning") return log::Level::kWarning;
-  if (text == "error") return log::Level::kError;
-  return std::nullopt;
-}
-
 Result<RunOptions> parse_run_options(int argc, char** argv, bool* help) {
   enum {
     kScenario = 1000,
@@ -148,7 +140,7 @@ Result<RunOptions> parse_run_options(int argc, char** argv, bool* help) {
         break;
       }
       case kLogLevel: {
-        auto level = parse_log_level(optarg);
+        auto level = log::parse_level(optarg);
         if (!level) {
           return Error{std::string("--log.level: expected debug, info, warning or error, got \"") +
                        optarg + "\""};
