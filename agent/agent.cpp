@@ -2,16 +2,15 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <ctime>
 #include <ostream>
 
 #include "agent_metrics.h"
+#include "xenballoon/daemon/loop.h"
+#include "xenballoon/daemon/signals.h"
+#include "xenballoon/daemon/web.h"
 #include "xenballoon/http/server.h"
 #include "xenballoon/metrics/guest_families.h"
 #include "xenballoon/util/log.h"
@@ -31,13 +30,7 @@ double process_cpu_seconds() {
   return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
 }
 
-const char* kLanding = R"(<!DOCTYPE html>
-<html><head><title>xenballoond</title></head>
-<body><h1>xenballoond</h1>
-<p>Balloon agent for Xen guests.</p>
-<ul><li><a href="/metrics">Metrics</a></li><li><a href="/healthz">Health</a></li></ul>
-</body></html>
-)";
+constexpr const char* kProgram = "xenballoond";
 
 }  // namespace
 
@@ -60,9 +53,7 @@ Agent::Agent(AgentConfig config, AgentOptions options)
   set_settings(config_);
 }
 
-Agent::~Agent() {
-  if (signal_fd_ >= 0) ::close(signal_fd_);
-}
+Agent::~Agent() = default;
 
 void Agent::notify_service_manager(const char* state) {
   auto sent = service_manager::notify(state);
@@ -175,7 +166,7 @@ void Agent::reload_config() {
   log::info("SIGHUP: configuration reloaded from " + options_.config_path);
 }
 
-std::pair<bool, std::string> Agent::health() {
+daemon::Health Agent::health() {
   std::lock_guard lock(snapshot_mutex_);
   if (!last_tick_) return {false, "no policy tick yet\n"};
   auto age = Clock::now() - *last_tick_;
@@ -246,29 +237,24 @@ int Agent::run_once(std::ostream& out) {
 }
 
 int Agent::run() {
-  sigset_t mask;
-  sigemptyset(&mask);
-  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask, s);
-  ::sigprocmask(SIG_BLOCK, &mask, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
-  signal_fd_ = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-
-  std::map<std::string, http::Handler> routes;
-  routes["/metrics"] = [this] {
-    return http::Response{200, "text/plain; version=0.0.4; charset=utf-8", render_metrics()};
-  };
-  routes["/healthz"] = [this] {
-    auto [ok, text] = health();
-    return http::Response{ok ? 200 : 503, "text/plain; charset=utf-8", text};
-  };
-  routes["/"] = [] { return http::Response{200, "text/html; charset=utf-8", kLanding}; };
-  auto server = http::Server::start(config_.web.listen_address, std::move(routes));
+  // Before the HTTP server and libxenstore start their threads, so that they inherit the
+  // blocked signals.
+  auto signals = daemon::SignalSet::open({SIGHUP});
+  if (!signals) {
+    log::error(signals.error().message);
+    return 1;
+  }
+  auto server =
+      http::Server::start(config_.web.listen_address,
+                          daemon::standard_routes(
+                              kProgram, "Balloon agent for Xen guests.",
+                              [this] { return render_metrics(); }, [this] { return health(); }));
   if (!server) {
     log::error(server.error().message);
     return 1;
   }
   server_ = std::move(*server);
-  log::info(std::string("xenballoond ") + kVersion + " started: policy " +
+  log::info(std::string(kProgram) + " " + kVersion + " started: policy " +
             std::string(to_string(driver_.settings().kind)) + ", metrics on " +
             config_.web.listen_address + (options_.dry_run ? ", dry run" : ""));
 
@@ -277,44 +263,26 @@ int Agent::run() {
   publish();
   notify_service_manager("READY=1");
 
-  // The watchdog is fed from the loop at half its interval, not from the ticks: dom0 may stretch
-  // the tick interval (memory/interval) far beyond the unit's WatchdogSec.
-  const std::optional<std::chrono::microseconds> watchdog = service_manager::watchdog_interval();
-  auto next_watchdog = Clock::now();
+  // SIGTERM and SIGINT end the loop; SIGHUP reloads the configuration.
+  daemon::Loop loop(*signals);
+  loop.on_reload([this] { reload_config(); });
+  const daemon::Loop::Id watches = loop.add_fd(-1, [this](short revents) {
+    if (revents & (POLLIN | POLLHUP | POLLERR)) link_.handle_watch_events();
+  });
+  // The watchdog is fed by its own timer at half its interval, not from the ticks: dom0 may
+  // stretch the tick interval (memory/interval) far beyond the unit's WatchdogSec.
+  if (const auto watchdog = service_manager::watchdog_interval()) {
+    loop.schedule_every(Clock::now(), std::chrono::duration_cast<Clock::duration>(*watchdog / 2),
+                        [this] { notify_service_manager("WATCHDOG=1"); });
+  }
+  // Each pass follows up on what the last one brought (a lost connection, dom0 moving
+  // memory/target, a deadline reached), then waits for the watch, a signal or the next
+  // deadline. The first pass finds nothing to do: the start sequence above has just run.
   auto next_tick = Clock::now() + std::chrono::seconds(config_.interval_seconds);
   auto next_publish = Clock::now() + std::chrono::seconds(config_.publish_interval_seconds);
-  while (!stopping_) {
-    auto now = Clock::now();
-    if (watchdog && now >= next_watchdog) {
-      notify_service_manager("WATCHDOG=1");
-      next_watchdog = now + std::chrono::duration_cast<Clock::duration>(*watchdog / 2);
-    }
-    auto wake = std::min(next_tick, next_publish);
-    if (watchdog) wake = std::min(wake, next_watchdog);
-    if (!link_.connected()) wake = std::min(wake, std::max(link_.next_reconnect(), now));
-    int timeout_ms = static_cast<int>(std::max<std::int64_t>(
-        0, std::chrono::duration_cast<std::chrono::milliseconds>(wake - now).count()));
-    pollfd fds[2] = {{signal_fd_, POLLIN, 0}, {link_.watch_fd(), POLLIN, 0}};
-    int n = ::poll(fds, 2, timeout_ms);
-    if (n < 0 && errno != EINTR) {
-      log::error(std::string("poll: ") + std::strerror(errno));
-      break;
-    }
-    if (fds[0].revents & POLLIN) {
-      signalfd_siginfo info{};
-      while (::read(signal_fd_, &info, sizeof info) == sizeof info) {
-        if (info.ssi_signo == SIGHUP) reload_requested_ = true;
-        if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT) stopping_ = true;
-      }
-    }
-    if (stopping_) break;
-    if (reload_requested_) {
-      reload_requested_ = false;
-      reload_config();
-    }
-    if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) link_.handle_watch_events();
+  loop.before_poll([&] {
     if (!link_.connected()) link_.ensure();
-    now = Clock::now();
+    const auto now = Clock::now();
     if (link_.target_changed()) {
       tick("memory/target changed");  // follow dom0 at once, not at the next interval
       next_tick = now + std::chrono::seconds(interval_seconds());
@@ -326,7 +294,12 @@ int Agent::run() {
       publish();
       next_publish = now + std::chrono::seconds(config_.publish_interval_seconds);
     }
-  }
+    loop.set_fd(watches, link_.watch_fd());
+    loop.wake_at(std::min(next_tick, next_publish));
+    if (!link_.connected()) loop.wake_at(link_.next_reconnect());
+  });
+  if (auto ran = loop.run(); !ran) log::error(ran.error().message);
+
   notify_service_manager("STOPPING=1");
   log::info("stopping");
   driver_.restore_on_exit(config_.on_exit, link_.dom0());

@@ -25,6 +25,9 @@
 namespace xenballoon::http {
 class Server;
 }
+namespace xenballoon::daemon {
+struct Health;
+}
 
 namespace xenballoon::agent {
 
@@ -68,7 +71,7 @@ class Agent {
   void reload_config();
   void set_settings(const AgentConfig& config);
   std::string render_metrics();
-  std::pair<bool, std::string> health();
+  daemon::Health health();
 
   AgentConfig config_;
   AgentOptions options_;
@@ -88,9 +91,6 @@ class Agent {
   std::int64_t last_heartbeat_ = 0;
 
   bool notify_error_reported_ = false;
-  bool stopping_ = false;
-  bool reload_requested_ = false;
-  int signal_fd_ = -1;
 };
 
 }  // namespace xenballoon::agent

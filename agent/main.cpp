@@ -1,22 +1,25 @@
 // xenballoond: the guest agent. Selfballooning and directed ballooning for Xen guests, with the
 // guest's memory statistics mirrored into xenstore and onto a Prometheus endpoint.
-#include <getopt.h>
 #include <malloc.h>
 #include <sys/stat.h>
 
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "agent.h"
 #include "xenballoon/config/agent_config.h"
+#include "xenballoon/daemon/flags.h"
+#include "xenballoon/result.h"
 #include "xenballoon/util/log.h"
 #include "xenballoon/util/pidfile.h"
-#include "xenballoon/version.h"
 
 namespace {
 
+constexpr const char* kProgram = "xenballoond";
 constexpr const char* kDefaultConfig = "/etc/xenballoon/xenballoond.yaml";
 
 constexpr const char* kUsage = R"(Usage: xenballoond [options]
@@ -46,86 +49,46 @@ xenstore is found as libxenstore finds it ($XENSTORED_PATH, then the xenbus devi
 }  // namespace
 
 int main(int argc, char** argv) {
+  using namespace xenballoon;
   // A few threads (HTTP workers, libxenstore's reader) would each get a malloc arena; one is
   // plenty for an agent this small and keeps its RSS down.
   mallopt(M_ARENA_MAX, 1);
-  enum { kCheck = 1000, kOnce, kProcfs, kSysfs, kListen, kPidfile, kLogLevel };
-  static const option kLong[] = {{"config", required_argument, nullptr, 'c'},
-                                 {"check-config", no_argument, nullptr, kCheck},
-                                 {"once", no_argument, nullptr, kOnce},
-                                 {"dry-run", no_argument, nullptr, 'n'},
-                                 {"path.procfs", required_argument, nullptr, kProcfs},
-                                 {"path.sysfs", required_argument, nullptr, kSysfs},
-                                 {"web.listen-address", required_argument, nullptr, kListen},
-                                 {"pidfile", required_argument, nullptr, kPidfile},
-                                 {"log.level", required_argument, nullptr, kLogLevel},
-                                 {"version", no_argument, nullptr, 'V'},
-                                 {"help", no_argument, nullptr, 'h'},
-                                 {nullptr, 0, nullptr, 0}};
   std::string config_path;
   bool explicit_config = false, check = false, once = false, dry_run = false;
-  xenballoon::agent::CliOverrides overrides;
-  int opt;
-  while ((opt = getopt_long(argc, argv, "c:nVh", kLong, nullptr)) != -1) {
-    switch (opt) {
-      case 'c':
-        config_path = optarg;
-        explicit_config = true;
-        break;
-      case kCheck:
-        check = true;
-        break;
-      case kOnce:
-        once = true;
-        break;
-      case 'n':
-        dry_run = true;
-        break;
-      case kProcfs:
-        overrides.procfs = optarg;
-        break;
-      case kSysfs:
-        overrides.sysfs = optarg;
-        break;
-      case kListen:
-        overrides.listen_address = optarg;
-        break;
-      case kPidfile:
-        overrides.pidfile = optarg;
-        break;
-      case kLogLevel: {
-        const auto level = xenballoon::log::parse_level(optarg);
-        if (!level) {
-          std::fprintf(stderr,
-                       "xenballoond: --log.level: expected debug, info, warning or error\n");
-          return 2;
-        }
-        overrides.log_level = *level;
-        break;
-      }
-      case 'V':
-        std::printf("xenballoond %s\n", xenballoon::kVersion);
-        return 0;
-      case 'h':
-        std::fputs(kUsage, stdout);
-        return 0;
-      default:
-        std::fputs(kUsage, stderr);
-        return 2;
-    }
-  }
-  if (optind < argc) {
-    std::fprintf(stderr, "xenballoond: unexpected argument \"%s\" (see --help)\n", argv[optind]);
-    return 2;
-  }
+  agent::CliOverrides overrides;
+  auto into = [](std::optional<std::string>* slot) {
+    return [slot](std::string_view text) -> Result<void> {
+      *slot = std::string(text);
+      return {};
+    };
+  };
+  // No default address here: the configuration's web.listen_address applies unless the command
+  // line gives one.
+  daemon::Flags flags(kProgram, kUsage);
+  flags.listen_address("").log_level(log::Level::kInfo, /*echo_value=*/false);
+  flags.option("config", 'c', [&](std::string_view text) -> Result<void> {
+    config_path = std::string(text);
+    explicit_config = true;
+    return {};
+  });
+  flags.flag("check-config", 0, &check);
+  flags.flag("once", 0, &once);
+  flags.flag("dry-run", 'n', &dry_run);
+  flags.option("path.procfs", 0, into(&overrides.procfs));
+  flags.option("path.sysfs", 0, into(&overrides.sysfs));
+  flags.option("pidfile", 0, into(&overrides.pidfile));
+  if (auto exit_code = flags.parse(argc, argv)) return *exit_code;
+  const daemon::CommonFlags& common = flags.common();
+  if (common.listen_address_given) overrides.listen_address = common.listen_address;
+  if (common.log_level_given) overrides.log_level = common.log_level;
 
-  xenballoon::AgentConfig config;
+  AgentConfig config;
   if (!explicit_config) {
     struct stat st {};
     if (::stat(kDefaultConfig, &st) == 0) config_path = kDefaultConfig;
   }
   if (!config_path.empty()) {
-    auto loaded = xenballoon::load_agent_config(config_path);
+    auto loaded = load_agent_config(config_path);
     if (!loaded) {
       std::fprintf(stderr, "xenballoond: invalid configuration:\n%s\n",
                    loaded.error().message.c_str());
@@ -134,10 +97,10 @@ int main(int argc, char** argv) {
     config = std::move(*loaded);
   }
   overrides.apply(config);
-  auto problems = xenballoon::validate(config);
+  auto problems = validate(config);
   if (!problems.empty()) {
     std::fprintf(stderr, "xenballoond: invalid configuration:\n%s\n",
-                 xenballoon::format_errors(problems).c_str());
+                 format_errors(problems).c_str());
     return 1;
   }
   if (check) {
@@ -146,12 +109,12 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  xenballoon::log::init("xenballoond", xenballoon::log::Level::kInfo);
-  xenballoon::agent::AgentOptions options{config_path, dry_run, "", overrides};
+  log::init(kProgram, log::Level::kInfo);  // the agent sets the configured level
+  agent::AgentOptions options{config_path, dry_run, "", overrides};
 
-  std::unique_ptr<xenballoon::Pidfile> pidfile;
+  std::unique_ptr<Pidfile> pidfile;
   if (!once && !config.pidfile.empty()) {
-    auto acquired = xenballoon::Pidfile::acquire(config.pidfile);
+    auto acquired = Pidfile::acquire(config.pidfile);
     if (!acquired) {
       std::fprintf(stderr, "xenballoond: %s\n", acquired.error().message.c_str());
       return 1;
@@ -159,7 +122,7 @@ int main(int argc, char** argv) {
     pidfile = std::move(*acquired);
   }
 
-  xenballoon::agent::Agent agent(std::move(config), std::move(options));
+  agent::Agent agent(std::move(config), std::move(options));
   if (once) return agent.run_once(std::cout);
   return agent.run();
 }

@@ -1,14 +1,17 @@
 // xenstored-lite: a stand-in xenstore daemon for machines without a Xen hypervisor.
-#include <getopt.h>
 #include <unistd.h>
 
-#include <cstdio>
+#include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "daemon.h"
 #include "tree_text.h"
+#include "xenballoon/daemon/flags.h"
+#include "xenballoon/result.h"
 #include "xenballoon/util/file.h"
 #include "xenballoon/util/log.h"
 #include "xenballoon/util/parse.h"
@@ -16,8 +19,11 @@
 
 namespace {
 
+namespace daemon = xenballoon::daemon;
 namespace log = xenballoon::log;
 namespace xsl = xenballoon::xenstored_lite;
+
+constexpr const char* kProgram = "xenstored-lite";
 
 constexpr const char* kUsage = R"(Usage: xenstored-lite [options]
 
@@ -37,100 +43,70 @@ Options:
   -A, --perm-nb N         permissions per node (default 5)
       --guest-kernel-watches N   watches a guest kernel holds itself (default 6; they count
                           against the guest's watch quota, as on a real guest)
-  -V, --verbose           log every request (debug level)
+  -V, --verbose           log every request (the same as --log.level debug)
   -N, --no-fork           accepted for compatibility (always runs in the foreground)
+      --log.level LEVEL   debug, info, warning or error (default info)
+      --version           print the version
   -H, --help              this text
 SIGTERM or SIGINT: dump (if -d) and exit.
 )";
 
-bool parse_count(const char* text, const char* option, std::uint64_t max, std::uint64_t* out) {
-  auto value = xenballoon::parse_u64(text ? text : "");
-  if (!value || *value == 0 || *value > max) {
-    log::error(std::string(option) + ": expected a number from 1 to " + std::to_string(max) +
-               ", got \"" + (text ? text : "") + "\"");
-    return false;
-  }
-  *out = *value;
-  return true;
+// A handler for a quota's value: a number from 1 to `max`, given to `set`.
+daemon::Flags::Handler count(std::string option, std::uint64_t max,
+                             std::function<void(std::uint64_t)> set) {
+  return [option = std::move(option), max,
+          set = std::move(set)](std::string_view text) -> xenballoon::Result<void> {
+    auto value = xenballoon::parse_u64(text);
+    if (!value || *value == 0 || *value > max) {
+      return xenballoon::Error{option + ": expected a number from 1 to " + std::to_string(max) +
+                               ", got \"" + std::string(text) + "\""};
+    }
+    set(*value);
+    return {};
+  };
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  log::init("xenstored-lite", log::Level::kInfo);
   xsl::DaemonOptions options;
   const char* env_rundir = std::getenv("XENSTORED_RUNDIR");
   options.rundir = env_rundir && *env_rundir ? env_rundir : "/var/run/xenstored";
   std::vector<std::string> loads;
   std::string pid_file;
+  bool verbose = false;
 
-  static const option kLong[] = {{"rundir", required_argument, nullptr, 'R'},
-                                 {"load", required_argument, nullptr, 'L'},
-                                 {"dump", required_argument, nullptr, 'd'},
-                                 {"pid-file", required_argument, nullptr, 'F'},
-                                 {"entry-size", required_argument, nullptr, 'S'},
-                                 {"entry-nb", required_argument, nullptr, 'E'},
-                                 {"watch-nb", required_argument, nullptr, 'W'},
-                                 {"transaction", required_argument, nullptr, 't'},
-                                 {"perm-nb", required_argument, nullptr, 'A'},
-                                 {"verbose", no_argument, nullptr, 'V'},
-                                 {"no-fork", no_argument, nullptr, 'N'},
-                                 {"help", no_argument, nullptr, 'H'},
-                                 {nullptr, 0, nullptr, 0}};
-  int opt;
-  std::uint64_t n = 0;
-  while ((opt = getopt_long(argc, argv, "R:L:d:F:S:E:W:t:A:VNH", kLong, nullptr)) != -1) {
-    switch (opt) {
-      case 'R':
-        options.rundir = optarg;
-        break;
-      case 'L':
-        loads.emplace_back(optarg);
-        break;
-      case 'd':
-        options.dump_path = optarg;
-        break;
-      case 'F':
-        pid_file = optarg;
-        break;
-      case 'S':
-        if (!parse_count(optarg, "--entry-size", 1 << 20, &n)) return 2;
-        options.quotas.max_entry_size = n;
-        break;
-      case 'E':
-        if (!parse_count(optarg, "--entry-nb", 1u << 30, &n)) return 2;
-        options.quotas.max_nodes_per_domain = static_cast<std::uint32_t>(n);
-        break;
-      case 'W':
-        if (!parse_count(optarg, "--watch-nb", 1u << 30, &n)) return 2;
-        options.quotas.max_watches_per_domain = static_cast<std::uint32_t>(n);
-        break;
-      case 't':
-        if (!parse_count(optarg, "--transaction", 1u << 30, &n)) return 2;
-        options.quotas.max_transactions_per_domain = static_cast<std::uint32_t>(n);
-        break;
-      case 'A':
-        if (!parse_count(optarg, "--perm-nb", 1u << 16, &n)) return 2;
-        options.quotas.max_perms_per_node = static_cast<std::uint32_t>(n);
-        break;
-      case 'V':
-        log::set_level(log::Level::kDebug);
-        break;
-      case 'N':
-        break;
-      case 'H':
-        std::fputs(kUsage, stdout);
-        return 0;
-      default:
-        std::fputs(kUsage, stderr);
-        return 2;
-    }
-  }
-  if (optind < argc) {
-    log::error(std::string("unexpected argument \"") + argv[optind] + "\"");
-    std::fputs(kUsage, stderr);
-    return 2;
-  }
+  // -V is --verbose here, as in the real xenstored: --version has no short letter.
+  daemon::Flags flags(kProgram, kUsage);
+  flags.log_level(log::Level::kInfo).short_letters(0, 'H');
+  flags.option("rundir", 'R', &options.rundir);
+  flags.option("load", 'L', [&](std::string_view text) -> xenballoon::Result<void> {
+    loads.emplace_back(text);
+    return {};
+  });
+  flags.option("dump", 'd', &options.dump_path);
+  flags.option("pid-file", 'F', &pid_file);
+  auto& quotas = options.quotas;
+  flags.option("entry-size", 'S',
+               count("--entry-size", 1 << 20, [&](std::uint64_t n) { quotas.max_entry_size = n; }));
+  flags.option("entry-nb", 'E', count("--entry-nb", 1u << 30, [&](std::uint64_t n) {
+                 quotas.max_nodes_per_domain = static_cast<std::uint32_t>(n);
+               }));
+  flags.option("watch-nb", 'W', count("--watch-nb", 1u << 30, [&](std::uint64_t n) {
+                 quotas.max_watches_per_domain = static_cast<std::uint32_t>(n);
+               }));
+  flags.option("transaction", 't', count("--transaction", 1u << 30, [&](std::uint64_t n) {
+                 quotas.max_transactions_per_domain = static_cast<std::uint32_t>(n);
+               }));
+  flags.option("perm-nb", 'A', count("--perm-nb", 1u << 16, [&](std::uint64_t n) {
+                 quotas.max_perms_per_node = static_cast<std::uint32_t>(n);
+               }));
+  flags.flag("verbose", 'V', &verbose);
+  flags.flag("no-fork", 'N', [] { return xenballoon::Result<void>(); });
+  if (auto exit_code = flags.parse(argc, argv)) return *exit_code;
+  daemon::CommonFlags logging = flags.common();
+  if (verbose) logging.log_level = log::Level::kDebug;
+  daemon::init_logging(kProgram, logging);
 
   auto store = std::make_unique<xsl::Store>(options.quotas);
   for (const auto& path : loads) {
