@@ -18,6 +18,7 @@
 
 #include "guest_env.h"
 #include "http_get.h"
+#include "metrics_doc.h"
 #include "process.h"
 #include "xs_client.h"
 
@@ -176,18 +177,9 @@ TEST_CASE("the fixture host's scrape matches the golden file and lints clean") {
 }
 
 TEST_CASE("every family the exporter shows is documented in docs/metrics.md") {
-  std::string doc = slurp(std::string(XENBALLOON_SOURCE_DIR) + "/docs/metrics.md");
-  std::vector<std::regex> documented;
-  std::regex name_in_table(R"(^\| `(xenballoon_[a-z0-9_<>]+)` \|)");
-  std::istringstream in(doc);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::smatch m;
-    if (!std::regex_search(line, m, name_in_table)) continue;
-    std::string pattern = std::regex_replace(m[1].str(), std::regex("<[a-z]+>"), "[a-z0-9_]+");
-    documented.emplace_back("^" + pattern + "$");
-  }
+  auto documented = documented_families();
   REQUIRE(documented.size() > 30);
+  std::string line;
   Xenstored xenstored({"--load", kFixtureTree});
   Exporter exporter(xenstored);
   std::istringstream lines(exporter.scrape());
@@ -196,8 +188,7 @@ TEST_CASE("every family the exporter shows is documented in docs/metrics.md") {
     if (line.rfind("# TYPE ", 0) != 0) continue;
     std::string family = line.substr(7, line.find(' ', 7) - 7);
     ++families;
-    bool found = false;
-    for (const auto& re : documented) found = found || std::regex_match(family, re);
+    bool found = is_documented(documented, family);
     INFO(family);
     CHECK(found);
   }

@@ -10,6 +10,7 @@
 
 #include "guest_env.h"
 #include "http_get.h"
+#include "metrics_doc.h"
 
 using namespace xenballoon::testing;
 using namespace std::chrono_literals;
@@ -78,32 +79,6 @@ TEST_CASE("agent /metrics on the real-Xen fixtures matches the golden file and l
   INFO(lint.out << lint.err);
   CHECK(lint.exit_code == 0);
 }
-
-namespace {
-
-std::vector<std::regex> documented_families() {
-  std::string doc = slurp(std::string(XENBALLOON_SOURCE_DIR) + "/docs/metrics.md");
-  std::vector<std::regex> documented;
-  std::regex name_in_table(R"(^\| `(xenballoon_[a-z0-9_<>]+)` \|)");
-  std::istringstream in(doc);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::smatch m;
-    if (!std::regex_search(line, m, name_in_table)) continue;
-    std::string pattern = std::regex_replace(m[1].str(), std::regex("<[a-z]+>"), "[a-z0-9_]+");
-    documented.emplace_back("^" + pattern + "$");
-  }
-  return documented;
-}
-
-bool is_documented(const std::vector<std::regex>& documented, const std::string& family) {
-  for (const auto& re : documented) {
-    if (std::regex_match(family, re)) return true;
-  }
-  return false;
-}
-
-}  // namespace
 
 TEST_CASE("every family the agent exposes is documented in docs/metrics.md") {
   auto documented = documented_families();
