@@ -100,7 +100,8 @@ void XenstoreLink::reread_after_resume(const char* why) {
 
 void XenstoreLink::check_domid() {
   if (!requests_) return;
-  if (auto domid = requests_->read(std::string(keys::kDomid)); domid && domid_ && *domid != *domid_) {
+  if (auto domid = requests_->read(std::string(keys::kDomid));
+      domid && domid_ && *domid != *domid_) {
     log::info("domain id changed from " + *domid_ + " to " + *domid +
               " (restored or migrated): publishing everything again");
     reread_after_resume("domid changed");
