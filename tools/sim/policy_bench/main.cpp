@@ -1,0 +1,179 @@
+// xenballoon-policy-bench: the balloon policies side by side on simulated guests, in virtual
+// time. The model (xenballoon::sim) and the agent's own decide() run in one process, one decision
+// per guest per virtual second, so a 24-hour scenario takes seconds and replays byte for byte.
+// What is measured and how to read it: docs/simulation.md, results: bench/policy_bench.md.
+// This file: the command line and the sequence (policies.h: the policies and the oracle, run.h:
+// one run, report.h: table, goal and CSV, plot.h: the gnuplot figure).
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "plot.h"
+#include "policies.h"
+#include "report.h"
+#include "run.h"
+#include "xenballoon/sim/simulation.h"
+#include "xenballoon/util/file.h"
+#include "xenballoon/util/parse.h"
+
+namespace {
+
+using namespace xenballoon;
+using namespace xenballoon::sim;
+using namespace xenballoon::sim::bench;
+
+#ifndef XENBALLOON_SIM_SCENARIO_DIR
+#define XENBALLOON_SIM_SCENARIO_DIR "tools/sim/scenarios"
+#endif
+
+constexpr std::string_view kBenchmarkScenarios[] = {"steady", "diurnal", "spike", "leak", "batch"};
+
+struct Options {
+  std::vector<std::string> scenario_paths;
+  std::uint64_t seed = 0;
+  std::string csv_path;
+  std::string plot_path;
+  std::optional<double> hours;
+};
+
+void usage(std::FILE* out) {
+  std::fprintf(out,
+               "usage: xenballoon-policy-bench [--scenario FILE]... [--seed N] [--hours H]\n"
+               "                               [--csv FILE] [--plot FILE.png]\n"
+               "Runs the none, classic, kernel, pressure and oracle policies on each scenario in\n"
+               "virtual time and prints a table. Without --scenario: the shipped benchmark\n"
+               "scenarios (steady, diurnal, spike, leak, batch). --seed mixes N into every\n"
+               "guest's seed (0: as written); --hours cuts every scenario short.\n");
+}
+
+std::optional<Options> parse_options(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    auto value = [&]() -> std::optional<std::string> {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s needs a value\n", argv[i]);
+        return std::nullopt;
+      }
+      return std::string(argv[++i]);
+    };
+    if (arg == "--help" || arg == "-h") {
+      usage(stdout);
+      std::exit(0);
+    } else if (arg == "--scenario") {
+      auto path = value();
+      if (!path) return std::nullopt;
+      options.scenario_paths.push_back(*path);
+    } else if (arg == "--seed") {
+      auto text = value();
+      if (!text) return std::nullopt;
+      const auto seed = parse_u64(*text);
+      if (!seed) {
+        std::fprintf(stderr, "--seed: expected a non-negative integer, got \"%s\"\n",
+                     text->c_str());
+        return std::nullopt;
+      }
+      options.seed = *seed;
+    } else if (arg == "--hours") {
+      auto text = value();
+      if (!text) return std::nullopt;
+      const auto hours = parse_double(*text);
+      if (!hours || *hours <= 0) {
+        std::fprintf(stderr, "--hours: expected a positive number, got \"%s\"\n", text->c_str());
+        return std::nullopt;
+      }
+      options.hours = *hours;
+    } else if (arg == "--csv") {
+      auto path = value();
+      if (!path) return std::nullopt;
+      options.csv_path = *path;
+    } else if (arg == "--plot") {
+      auto path = value();
+      if (!path) return std::nullopt;
+      options.plot_path = *path;
+    } else {
+      std::fprintf(stderr, "unknown argument \"%s\"\n", argv[i]);
+      usage(stderr);
+      return std::nullopt;
+    }
+  }
+  if (options.scenario_paths.empty()) {
+    for (std::string_view name : kBenchmarkScenarios) {
+      options.scenario_paths.push_back(std::string(XENBALLOON_SIM_SCENARIO_DIR) + "/" +
+                                       std::string(name) + ".yaml");
+    }
+  }
+  return options;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto options = parse_options(argc, argv);
+  if (!options) return 2;
+  const auto started = std::chrono::steady_clock::now();
+
+  std::vector<Scenario> scenarios;
+  for (const std::string& path : options->scenario_paths) {
+    auto scenario = load_scenario(path);
+    if (!scenario) {
+      std::fprintf(stderr, "%s\n", scenario.error().message.c_str());
+      return 1;
+    }
+    Scenario seeded = with_seed(std::move(*scenario), options->seed);
+    if (options->hours) {
+      seeded.duration_seconds = std::min<std::uint64_t>(
+          seeded.duration_seconds,
+          static_cast<std::uint64_t>(*options->hours * kSecondsPerHour + 0.5));
+    }
+    scenarios.push_back(std::move(seeded));
+  }
+
+  std::vector<RunResult> results;
+  std::vector<std::string> names;
+  for (const Scenario& scenario : scenarios) {
+    names.push_back(scenario.name);
+    for (BenchPolicy policy : kPolicies) {
+      auto result = run(scenario, policy);
+      if (!result) {
+        std::fprintf(stderr, "%s\n", result.error().message.c_str());
+        return 1;
+      }
+      results.push_back(std::move(*result));
+    }
+  }
+
+  std::string header = format("seed %llu; ", static_cast<unsigned long long>(options->seed));
+  for (const Scenario& scenario : scenarios) {
+    header += format("%s: %zu guests, %.1f h; ", scenario.name.c_str(), scenario.guests.size(),
+                     static_cast<double>(scenario.duration_seconds) / kSecondsPerHour);
+  }
+  header.resize(header.size() - 2);
+  std::fputs((header + "\n\n" + table(results) + "\n" + goal_check(results, names)).c_str(),
+             stdout);
+
+  int exit_code = 0;
+  if (!options->csv_path.empty()) {
+    if (auto written = write_file_atomic(options->csv_path, csv(results)); !written) {
+      std::fprintf(stderr, "%s\n", written.error().message.c_str());
+      exit_code = 1;
+    }
+  }
+  if (!options->plot_path.empty()) {
+    if (auto plotted = plot(results, names, options->plot_path); !plotted) {
+      std::fprintf(stderr, "%s\n", plotted.error().message.c_str());
+      exit_code = 1;
+    }
+  }
+  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+  std::fprintf(stderr, "simulated in %.1f s of wall time\n", elapsed.count());
+  return exit_code;
+}

@@ -1,0 +1,61 @@
+// xenballoon-policy-bench: the policies under test (none, classic, kernel, pressure through the
+// agent's own decide()) and the oracle baseline that knows the workload's future. Each
+// Controller drives one guest; not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "xenballoon/policy/policy.h"
+#include "xenballoon/sim/simulation.h"
+
+namespace xenballoon::sim::bench {
+
+enum class BenchPolicy { kNone, kClassic, kKernel, kPressure, kOracle };
+inline constexpr BenchPolicy kPolicies[] = {BenchPolicy::kNone, BenchPolicy::kClassic,
+                                            BenchPolicy::kKernel, BenchPolicy::kPressure,
+                                            BenchPolicy::kOracle};
+
+std::string_view policy_name(BenchPolicy policy);
+
+// Knows the workload's future: a copy of the guest's workload runs kOracleLookaheadSeconds ahead
+// and a monotonic queue keeps the largest allocation needed from the previous second to the end
+// of that window. Not thread-safe.
+class Oracle {
+ public:
+  explicit Oracle(const GuestModel& guest) : ahead_(guest.workload()) {}
+
+  std::uint64_t target_kib(const GuestModel& guest, std::int64_t now);
+
+ private:
+  Workload ahead_;
+  std::int64_t ahead_now_ = 0;
+  std::deque<std::pair<std::int64_t, std::uint64_t>> window_;
+};
+
+// What the agent would read from /proc, sysfs and xenstore, taken from the model directly (the
+// same numbers the files show, without printing and parsing them 86400 times a guest).
+PolicyInputs inputs_from(const GuestModel& guest, std::int64_t now);
+
+// One guest's policy: decide() with the agent's default settings for that kind, every agent
+// interval (the kernel driver's own interval for `kernel`), or the oracle every second.
+class Controller {
+ public:
+  Controller(BenchPolicy policy, const GuestModel& guest);
+
+  void tick(GuestModel& guest, std::int64_t now);
+
+  BenchPolicy policy() const { return policy_; }
+
+ private:
+  BenchPolicy policy_;
+  std::int64_t interval_seconds_;
+  PolicySettings settings_;
+  PolicyState state_;
+  std::optional<Oracle> oracle_;
+};
+
+}  // namespace xenballoon::sim::bench
