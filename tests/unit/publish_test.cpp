@@ -218,10 +218,9 @@ TEST_CASE("hostile values are refused with their reason and clear the field") {
   CHECK(decode_value("junk", std::string(5000, 'x'), &stats) == "too_large");
 }
 
-// decode_value returns too_large before it clears the key's field, so an oversized value leaves
-// the previous one looking current, against the contract in layout.h ("clears what `out` held
-// for that key"). Marked to fail until the decoder clears first; then drop the tag.
-TEST_CASE("an oversized value clears the field it was written to", "[!shouldfail]") {
+// An oversized value must not leave the previous one looking current (layout.h: a refusal
+// "clears what `out` held for that key"); the decoder once returned too_large before clearing.
+TEST_CASE("an oversized value clears the field it was written to") {
   GuestStats stats = decode_all(encode(full_stats()));
   CHECK(decode_value(key::kMeminfo, std::string(5000, 'x'), &stats) == "too_large");
   CHECK(stats.meminfo_kib.empty());

@@ -147,8 +147,8 @@ Encoded encode(const GuestStats& s) {
   put(key::kLayout, std::to_string(kLayoutVersion));
   put(key::kAgent, s.agent.value_or("").substr(0, kMaxTextBytes));
   put(key::kHeartbeat, std::to_string(s.heartbeat_unix_seconds.value_or(0)));
-  put(key::kMode, s.mode.value_or(""));
-  put(key::kPolicy, s.policy.value_or(""));
+  put(key::kMode, s.mode.value_or("").substr(0, kMaxTextBytes));
+  put(key::kPolicy, s.policy.value_or("").substr(0, kMaxTextBytes));
   put(key::kTargetKib, opt(s.target_kib));
   put(key::kFloorKib, opt(s.floor_kib));
   put(key::kCurrentKib, opt(s.current_kib));
@@ -173,7 +173,10 @@ Encoded encode(const GuestStats& s) {
 
 std::optional<std::string> decode_value(std::string_view k, std::string_view value,
                                         GuestStats* out) {
-  if (value.size() > 4096) return "too_large";
+  if (value.size() > 4096) {
+    (void)decode_value(k, "", out);  // an empty value clears the key's fields
+    return "too_large";
+  }
   if (k == key::kMeminfo) {
     out->meminfo_kib.clear();
     return decode_values(value, &meminfo_index, kMaxKib, &out->meminfo_kib);

@@ -6,7 +6,7 @@
 namespace xenballoon::sim {
 namespace {
 
-// Kernel memory of the captured idle guest (tests/fixtures/real-xen-4.17/guest-proc-meminfo), in
+// Kernel memory of the captured idle guest (tests/fixtures/real-xen-4.17/proc/meminfo), in
 // pages. The model holds it constant; only page tables grow with anonymous memory.
 constexpr std::uint64_t kShmemPages = 1032;
 constexpr std::uint64_t kBaseAnonPages = 45;  // the idle system's own processes

@@ -8,7 +8,7 @@
 namespace xenballoon::sim {
 namespace {
 
-// tests/fixtures/real-xen-4.17/guest-proc-vmstat, name and value, in the kernel's order.
+// tests/fixtures/real-xen-4.17/proc/vmstat, name and value, in the kernel's order.
 constexpr std::pair<std::string_view, std::uint64_t> kCapturedVmstat[] = {
     {"nr_free_pages", 44110},
     {"nr_zone_inactive_anon", 190},
