@@ -199,6 +199,21 @@ TEST_CASE("guest permissions: own data/ writable, memory/ and other domains refu
   CHECK(dom0.write("/local/domain/2/data/y", "1") == 0);
 }
 
+TEST_CASE("how many watches a guest kernel holds itself is set by --guest-kernel-watches") {
+  Xenstored xsd({"--guest-kernel-watches", "0"});
+  XsHandle dom0(xsd.socket());
+  make_guest(dom0, 1);
+  REQUIRE(wait_for_socket(xsd.domain_socket(1), 2s));
+  XsHandle guest(xsd.domain_socket(1));
+  int ok = 0, err = 0;
+  for (int i = 0; i < 200 && err == 0; ++i) {
+    err = guest.watch("data/w" + std::to_string(i), "t");
+    if (err == 0) ++ok;
+  }
+  CHECK(err == E2BIG);
+  CHECK(ok == 129);  // xenstored's '>' check, nothing held by a kernel
+}
+
 TEST_CASE("quotas: entry size, nodes, watches, transactions and the payload limit") {
   Xenstored xsd;
   XsHandle dom0(xsd.socket());

@@ -101,6 +101,15 @@ int main(int argc, char** argv) {
   flags.option("perm-nb", 'A', count("--perm-nb", 1u << 16, [&](std::uint64_t n) {
                  quotas.max_perms_per_node = static_cast<std::uint32_t>(n);
                }));
+  flags.option("guest-kernel-watches", 0, [&](std::string_view text) -> xenballoon::Result<void> {
+    auto value = xenballoon::parse_u64(text);
+    if (!value || *value > 128) {
+      return xenballoon::Error{"--guest-kernel-watches: expected a number from 0 to 128, got \"" +
+                               std::string(text) + "\""};
+    }
+    options.guest_kernel_watches = static_cast<std::uint32_t>(*value);
+    return {};
+  });
   flags.flag("verbose", 'V', &verbose);
   flags.flag("no-fork", 'N', [] { return xenballoon::Result<void>(); });
   if (auto exit_code = flags.parse(argc, argv)) return *exit_code;
