@@ -80,7 +80,7 @@ struct Settings {
   double majfault_per_second = 1000;       // major-fault rate counted as full pressure
   double refault_pages_per_second = 2048;  // file refault rate counted as full pressure
   // Step limits: a target moves at most this fast and this far per step, and moves smaller than
-  // min_step_kib are skipped (no oscillation).
+  // min_step_kib are skipped (no oscillation). 0 for the rate or the fraction: no such limit.
   std::uint64_t max_rate_kib_per_second = 256 * 1024;
   double max_step_fraction = 0.25;  // of the guest's current target
   std::uint64_t min_step_kib = 16 * 1024;
@@ -111,7 +111,8 @@ struct GuestPlan {
   std::uint64_t target_kib = 0;            // what to set now (== the input's target when unchanged)
   std::uint64_t min_kib = 0, max_kib = 0;  // the bounds in force
   Reason reason = Reason::kUnchanged;
-  bool changed() const;
+  std::uint64_t from_kib = 0;  // the input's target
+  bool changed() const;        // target_kib != from_kib
 };
 
 // One target to set, in the order to set them: every shrink before any grow. Plain value.
@@ -132,10 +133,11 @@ struct Plan {
 
 // One step. `elapsed_seconds` since the previous step bounds the rate limit (the first step:
 // the configured interval). Invariants (tested): every target within [min, max] of its guest
-// unless held (pinned, excluded, stuck, uncooperative keep theirs); the sum of every guest's
-// max(target, actual) after the step never exceeds what the host can back (total - reserve) when
-// it did not before; a grow never exceeds the host's free memory minus the reserve minus what the
-// step's other grows take.
+// unless held (pinned, excluded, stuck, uncooperative keep theirs) or below its min and waiting
+// for free memory to grow into it (kWaitingForFree, moved toward min as far as it could); the sum
+// of every guest's max(target, actual) after the step never exceeds what the host can back (total -
+// reserve) when it did not before; a grow never exceeds the host's free memory minus the reserve
+// minus what the step's other grows take.
 Plan plan_step(const HostInput& host, const std::vector<GuestInput>& guests,
                const Settings& settings, double elapsed_seconds);
 
@@ -172,5 +174,18 @@ class GuestProgress {
 // The need of one guest (KiB) from its stats and pressure, bounded by [min, max]; what
 // plan_step uses, exposed for tests and the daemon's metrics.
 std::uint64_t guest_need_kib(const GuestInput& guest, const Settings& settings);
+
+// The bounds of one guest (KiB): min = max(settings.min_kib or default_min_kib, the agent's
+// floor); max = min(static-max, settings.max_kib when set); static-max unknown (0 in the input
+// and in the stats): max(target, actual). A min above the max is lowered to the max. Plain value.
+struct GuestBounds {
+  std::uint64_t min_kib = 0, max_kib = 0;
+  bool operator==(const GuestBounds&) const = default;
+};
+GuestBounds guest_bounds(const GuestInput& guest, const Settings& settings);
+
+// The pressure of one guest in [0, 1] from its rates (the largest of the four ratios to their
+// full-pressure settings, each capped at 1); the need is raised by pressure_boost times this.
+double guest_pressure(const PressureRates& rates, const Settings& settings);
 
 }  // namespace xenballoon::dom0::balance
