@@ -1,6 +1,7 @@
-// The metric vocabulary shared by xenballoond (one guest, about itself) and xenballoon-exporter
-// (every guest, with domid/domain/uuid labels). docs/metrics.md is the written list; a test
-// checks that every family a scrape shows is in it. Thread-safe (constants only).
+// The metric vocabulary shared by xenballoond (one guest, about itself), xenballoon-exporter
+// (every guest, with domid/domain/uuid labels) and xenballoon-balancer (its decisions).
+// docs/metrics.md is the written list; a test checks that every family a scrape shows is in it.
+// Thread-safe (constants only).
 #pragma once
 
 #include <string>
@@ -120,5 +121,62 @@ inline constexpr Family kHostMemoryTotal{"xenballoon_host_memory_total_bytes", T
                                          "Host memory (xc_physinfo total_pages)."};
 inline constexpr Family kHostMemoryFree{"xenballoon_host_memory_free_bytes", Type::kGauge,
                                         "Free host memory (xc_physinfo free_pages)."};
+
+// Balancer only (xenballoon-balancer: per guest with domid/domain/uuid labels, and its host
+// figures and decisions).
+inline constexpr Family kBalancerProposedTarget{
+    "xenballoon_balancer_proposed_target_bytes", Type::kGauge,
+    "Target the last step chose for the guest (also in a dry run)."};
+inline constexpr Family kBalancerAppliedTarget{
+    "xenballoon_balancer_applied_target_bytes", Type::kGauge,
+    "The guest's memory/target after the last step (what was written, else what it was)."};
+inline constexpr Family kBalancerNeed{"xenballoon_balancer_need_bytes", Type::kGauge,
+                                      "The guest's need: Committed_AS + reserve, raised by "
+                                      "pressure, within its bounds."};
+inline constexpr Family kBalancerWeight{"xenballoon_balancer_weight", Type::kGauge,
+                                        "The guest's weight in sharing spare memory."};
+inline constexpr Family kBalancerGuestState{
+    "xenballoon_balancer_guest_state", Type::kGauge,
+    "1 for the guest's current state (ok, stuck, uncooperative, pinned, excluded), else 0."};
+inline constexpr Family kBalancerGuests{"xenballoon_balancer_guests", Type::kGauge,
+                                        "Guest domains the last step saw."};
+inline constexpr Family kBalancerHostTotal{"xenballoon_balancer_host_total_bytes", Type::kGauge,
+                                           "Host memory, as the last step read it."};
+inline constexpr Family kBalancerHostFree{"xenballoon_balancer_host_free_bytes", Type::kGauge,
+                                          "Free host memory, as the last step read it."};
+inline constexpr Family kBalancerHostReserved{"xenballoon_balancer_host_reserved_bytes",
+                                              Type::kGauge,
+                                              "Host memory kept free (host.reserve_mib)."};
+inline constexpr Family kBalancerDom0{"xenballoon_balancer_dom0_bytes", Type::kGauge,
+                                      "Memory counted for dom0 and kept from the guests."};
+inline constexpr Family kBalancerAvailable{
+    "xenballoon_balancer_available_bytes", Type::kGauge,
+    "Host memory the managed guests may hold in all (total - reserve - what held guests hold)."};
+inline constexpr Family kBalancerUnmetNeed{"xenballoon_balancer_unmet_need_bytes", Type::kGauge,
+                                           "Need the last step could not give."};
+inline constexpr Family kBalancerUnreclaimable{
+    "xenballoon_balancer_unreclaimable_bytes", Type::kGauge,
+    "Memory held by stuck and uncooperative guests above their targets."};
+inline constexpr Family kBalancerBalancing{
+    "xenballoon_balancer_balancing", Type::kGauge,
+    "1 while the balancer plans steps (xenstore connected and host memory known)."};
+inline constexpr Family kBalancerDryRun{"xenballoon_balancer_dry_run", Type::kGauge,
+                                        "1 in a dry run (targets computed, never set)."};
+inline constexpr Family kBalancerXenstoreConnected{"xenballoon_balancer_xenstore_connected",
+                                                   Type::kGauge, "1 while connected to xenstore."};
+inline constexpr Family kBalancerDecisions{"xenballoon_balancer_decisions_total", Type::kCounter,
+                                           "Per-guest decisions of the steps, by reason."};
+inline constexpr Family kBalancerTargetWrites{"xenballoon_balancer_target_writes_total",
+                                              Type::kCounter,
+                                              "Targets set, by direction (up, down)."};
+inline constexpr Family kBalancerTargetWriteErrors{
+    "xenballoon_balancer_target_write_errors_total", Type::kCounter,
+    "Targets not set: refused, failed, or the domid changed domain before the write."};
+inline constexpr Family kBalancerSteps{"xenballoon_balancer_steps_total", Type::kCounter,
+                                       "Steps planned."};
+inline constexpr Family kBalancerStepDuration{"xenballoon_balancer_step_duration_seconds",
+                                              Type::kGauge, "Time the last step took."};
+inline constexpr Family kBalancerLastStep{"xenballoon_balancer_last_step_timestamp_seconds",
+                                          Type::kGauge, "Unix time of the last step planned."};
 
 }  // namespace xenballoon::metrics
