@@ -125,7 +125,7 @@ struct SimState {
   std::map<std::string, unsigned> domids;
 };
 
-std::optional<SimState> read_state(const std::string& path) {
+std::optional<SimState> read_state(const std::string& path, std::size_t guests = kGuests.size()) {
   std::istringstream in(slurp(path));
   SimState state;
   std::string line;
@@ -145,7 +145,7 @@ std::optional<SimState> read_state(const std::string& path) {
       state.domids[name] = domid;
     }
   }
-  if (state.processes.empty() || state.domids.size() != kGuests.size()) return std::nullopt;
+  if (state.processes.empty() || state.domids.size() != guests) return std::nullopt;
   return state;
 }
 
@@ -233,6 +233,8 @@ TEST_CASE("xenballoon-sim runs a live host: agents publish, balloon, follow mem-
                                    "--alertmanager-port",
                                    std::to_string(alertmanager_port)};
   if (!with_prometheus) argv.push_back("--no-prometheus");
+  // mem-set is checked without the balancer, which would move the target again.
+  argv.push_back("--no-balancer");
   ChildProcess sim(argv, {}, sim_log, sim_log);
   auto diagnostics = [&] {
     std::string text = "--- xenballoon-sim log:\n" + slurp(sim_log);
@@ -414,5 +416,115 @@ TEST_CASE("xenballoon-sim runs a live host: agents publish, balloon, follow mem-
     logs.push_back(entry.path().string());
   }
   CHECK(logs.size() == 1 + expected_processes);
+  CHECK(error_lines(logs) == "");
+}
+
+// Two idle guests and one whose load spikes past its initial target on a host without room to
+// spare: selfballooning alone caps the spiking guest at its target; the balancer raises its
+// memory/target with memory the idle guests give back.
+constexpr const char* kBalancerScenario = R"(name: balancer-smoke
+description: the balancer moves memory from two idle guests to a spiking one
+duration_hours: 1
+host:
+  memory_mib: 3200
+guests:
+  - name: idle-a
+    static_max_mib: 2048
+    memory_mib: 1024
+    swap_mib: 256
+    working_set_mib: 32
+    seed: 21
+    workload:
+      type: steady
+      base_mib: 64
+  - name: idle-b
+    static_max_mib: 2048
+    memory_mib: 1024
+    swap_mib: 256
+    working_set_mib: 32
+    seed: 22
+    workload:
+      type: steady
+      base_mib: 64
+  - name: spiky
+    static_max_mib: 2048
+    memory_mib: 768
+    swap_mib: 256
+    working_set_mib: 32
+    seed: 23
+    workload:
+      type: spike
+      base_mib: 64
+      spike_mib: 1100
+      spike_at_hours: [0.003]
+      ramp_seconds: 10
+      hold_minutes: 10
+)";
+
+TEST_CASE("xenballoon-sim with the balancer gives a spiking guest memory from idle ones") {
+  TempDir dir;
+  const std::string run_dir = dir.path() + "/run";
+  const std::string scenario_path = dir.path() + "/balancer.yaml";
+  const std::string sim_log = dir.path() + "/xenballoon-sim.log";
+  std::ofstream(scenario_path) << kBalancerScenario;
+  const std::vector<std::string> guests = {"idle-a", "idle-b", "spiky"};
+  // The exporter, one port per agent, the balancer.
+  const std::uint16_t base_port = free_port_run(2 + static_cast<int>(guests.size()));
+  const std::uint16_t balancer_port = static_cast<std::uint16_t>(base_port + 1 + guests.size());
+  ChildProcess sim({XENBALLOON_SIM_BIN, "run", "--scenario", scenario_path, "--rundir", run_dir,
+                    "--base-port", std::to_string(base_port), "--no-prometheus"},
+                   {}, sim_log, sim_log);
+  auto diagnostics = [&] {
+    std::string text = "--- xenballoon-sim log:\n" + slurp(sim_log);
+    text += "--- balancer log:\n" + slurp(run_dir + "/logs/xenballoon-balancer.log");
+    return text;
+  };
+  std::optional<SimState> state;
+  REQUIRE(eventually(
+      [&] {
+        state = read_state(run_dir + "/state", guests.size());
+        return state.has_value() || !sim.running();
+      },
+      30s));
+  INFO(diagnostics());
+  REQUIRE(state.has_value());
+  CHECK(state->processes.count("xenballoon-balancer") == 1);
+
+  XsHandle dom0(run_dir + "/xenstore/socket");
+  REQUIRE(dom0);
+  auto target_mib = [&](const std::string& guest) -> std::uint64_t {
+    std::string value;
+    if (dom0.read("/local/domain/" + std::to_string(state->domids.at(guest)) + "/memory/target",
+                  &value) != 0) {
+      return 0;
+    }
+    return number(value).value_or(0) / kKibPerMib;
+  };
+  // The spike starts 11 model seconds in and needs about 1.2 GiB: the balancer must have raised
+  // the guest's target well past the 768 MiB it started with, while the idle ones shrank.
+  const bool grew = eventually([&] { return target_mib("spiky") >= 1024; }, 120s);
+  INFO("targets: idle-a " << target_mib("idle-a") << " MiB, idle-b " << target_mib("idle-b")
+                          << " MiB, spiky " << target_mib("spiky") << " MiB\n"
+                          << diagnostics());
+  CHECK(grew);
+  CHECK(target_mib("idle-a") < 1024);
+  CHECK(target_mib("idle-b") < 1024);
+  // Never more than the host: targets sum below its 3200 MiB.
+  CHECK(target_mib("idle-a") + target_mib("idle-b") + target_mib("spiky") <= 3200);
+
+  // The balancer's own metrics say what it did.
+  auto scrape = http_get(balancer_port, "/metrics");
+  REQUIRE(scrape.status == 200);
+  CHECK(scrape.body.find("xenballoon_balancer_applied_target_bytes{") != std::string::npos);
+  CHECK(scrape.body.find("xenballoon_balancer_need_bytes{") != std::string::npos);
+  CHECK(scrape.body.find("xenballoon_balancer_decisions_total{") != std::string::npos);
+
+  const int status = sim.stop(SIGTERM, 30s);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  std::vector<std::string> logs = {sim_log};
+  for (const auto& entry : fs::directory_iterator(run_dir + "/logs")) {
+    logs.push_back(entry.path().string());
+  }
   CHECK(error_lines(logs) == "");
 }

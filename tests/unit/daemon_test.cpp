@@ -352,6 +352,17 @@ TEST_CASE("an operand is an unexpected argument and a handler's error follows th
   CHECK(parsed.err == "prog: -d: expected seconds from 0.1 to 86400\n");
 }
 
+TEST_CASE("a program that takes operands gets them in order, between and after the options") {
+  daemon::Flags flags("prog", kUsage);
+  std::string rundir;
+  std::vector<std::string> operands;
+  flags.option("rundir", 0, &rundir).operands(&operands);
+  auto parsed = parse(flags, {"web", "--rundir", "/run/x", "512"});
+  CHECK_FALSE(parsed.exit_code);
+  CHECK(rundir == "/run/x");
+  CHECK(operands == std::vector<std::string>{"web", "512"});
+}
+
 TEST_CASE("the landing page names the program and links to /metrics and /healthz") {
   CHECK(daemon::landing_page("xenballoon-exporter",
                              "Memory statistics of every Xen guest on this host.") ==

@@ -61,6 +61,11 @@ Flags& Flags::flag(std::string long_name, char short_name, bool* set) {
   });
 }
 
+Flags& Flags::operands(std::vector<std::string>* out) {
+  operands_ = out;
+  return *this;
+}
+
 std::optional<int> Flags::parse(int argc, char** argv, std::FILE* out, std::FILE* err) {
   std::vector<Spec> specs = specs_;
   if (with_listen_address_) {
@@ -143,7 +148,9 @@ std::optional<int> Flags::parse(int argc, char** argv, std::FILE* out, std::FILE
       return 2;
     }
   }
-  if (optind < argc) {
+  if (operands_) {
+    operands_->assign(argv + optind, argv + argc);
+  } else if (optind < argc) {
     std::fprintf(err, "%s: unexpected argument \"%s\" (see --help)\n", program_.c_str(),
                  argv[optind]);
     return 2;

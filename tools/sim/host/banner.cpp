@@ -29,6 +29,10 @@ std::string render_banner(const HostBanner& banner) {
       << " model s per s\n";
   out << "run directory " << banner.run_dir << " (logs in logs/, guest files in guests/)\n\n";
   out << "  " << padded("exporter", label_width) << banner.exporter_url << "\n";
+  if (!banner.balancer_url.empty()) {
+    out << "  " << padded("balancer", label_width) << banner.balancer_url
+        << "   (moves host memory to the guests that need it)\n";
+  }
   for (const BannerAgent& agent : banner.agents) {
     out << "  " << padded("agent " + agent.guest, label_width) << agent.url << "   (domid "
         << agent.domid << ")\n";

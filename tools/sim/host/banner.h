@@ -21,6 +21,7 @@ struct HostBanner {
   double speed = 1;
   std::string run_dir;
   std::string exporter_url;
+  std::string balancer_url;  // empty without the balancer
   std::vector<BannerAgent> agents;
   std::string prometheus_url;    // empty without Prometheus
   std::string alertmanager_url;  // empty without Alertmanager

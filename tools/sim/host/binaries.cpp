@@ -80,6 +80,14 @@ Result<HostPrograms> find_host_programs(const RunOptions& options) {
         {"xenballoon-exporter"},
         build_hint + "--exporter-bin)"},
        programs.exporter);
+  if (options.with_balancer) {
+    find({"xenballoon-balancer",
+          options.balancer_bin,
+          {"../../balancer/xenballoon-balancer", "xenballoon-balancer"},
+          {"xenballoon-balancer"},
+          build_hint + "--balancer-bin, or run with --no-balancer)"},
+         programs.balancer);
+  }
   if (auto monitor = find_program({"xenballoon-monitor",
                                    "",
                                    {"../../monitor/xenballoon-monitor", "xenballoon-monitor"},

@@ -31,7 +31,8 @@ struct HostPrograms {
   std::string xenstored;
   std::string agent;
   std::string exporter;
-  std::string monitor;  // only shown to the user; empty when not found
+  std::string balancer;  // empty with --no-balancer
+  std::string monitor;   // only shown to the user; empty when not found
   std::string prometheus;
   std::string alertmanager;
 };

@@ -54,20 +54,12 @@ int main(int argc, char** argv) {
   arguments.push_back(nullptr);
   const int count = argc - 1;
   if (command == "run") {
-    bool help = false;
-    auto options = parse_run_options(count, arguments.data(), &help);
-    if (!options) {
-      std::fprintf(stderr, "xenballoon-sim run: %s\n", options.error().message.c_str());
-      return 2;
-    }
-    if (help) {
-      std::fputs(kRunUsage, stdout);
-      return 0;
-    }
+    RunOptions options;
+    if (auto exit_code = parse_run_options(count, arguments.data(), &options)) return *exit_code;
     xenballoon::daemon::CommonFlags logging;
-    logging.log_level = options->log_level;
+    logging.log_level = options.log_level;
     xenballoon::daemon::init_logging("xenballoon-sim", logging);
-    return run_host(*options);
+    return run_host(options);
   }
   if (command == "mem-set") return mem_set_command(count, arguments.data());
   if (command == "list") return list_command(count, arguments.data());

@@ -80,4 +80,12 @@ std::vector<GuestAllocation> ModelDriver::allocations() const {
   return result;
 }
 
+std::uint64_t ModelDriver::host_total_kib() const {
+  return simulation_.host().total_pages() * kKibPerPage;
+}
+
+std::uint64_t ModelDriver::host_free_kib() const {
+  return simulation_.host().free_pages() * kKibPerPage;
+}
+
 }  // namespace xenballoon::sim::host

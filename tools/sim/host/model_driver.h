@@ -43,6 +43,9 @@ class ModelDriver {
   const std::string& tree_root(std::size_t index) const { return writers_[index].root(); }
   std::int64_t now_seconds() const { return simulation_.now_seconds(); }
   std::vector<GuestAllocation> allocations() const;
+  // The host's memory for guests as Xen would report it (xc_physinfo), in KiB.
+  std::uint64_t host_total_kib() const;
+  std::uint64_t host_free_kib() const;
 
  private:
   ModelDriver(Simulation simulation, std::vector<GuestTreeWriter> writers);

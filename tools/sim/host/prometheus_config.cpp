@@ -30,6 +30,13 @@ std::string render_prometheus_config(const PrometheusSetup& setup) {
   out << YAML::Key << "targets" << YAML::Value << YAML::Flow << YAML::BeginSeq
       << setup.exporter_address << YAML::EndSeq;
   out << YAML::EndMap << YAML::EndSeq << YAML::EndMap;
+  if (!setup.balancer_address.empty()) {
+    out << YAML::BeginMap << YAML::Key << "job_name" << YAML::Value << "xenballoon-balancer";
+    out << YAML::Key << "static_configs" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
+    out << YAML::Key << "targets" << YAML::Value << YAML::Flow << YAML::BeginSeq
+        << setup.balancer_address << YAML::EndSeq;
+    out << YAML::EndMap << YAML::EndSeq << YAML::EndMap;
+  }
   out << YAML::BeginMap << YAML::Key << "job_name" << YAML::Value << "xenballoond";
   out << YAML::Key << "static_configs" << YAML::Value << YAML::BeginSeq;
   for (const AgentTarget& agent : setup.agents) {

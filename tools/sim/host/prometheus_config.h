@@ -17,13 +17,15 @@ struct AgentTarget {
 // What Prometheus scrapes and where it sends alerts. A plain value.
 struct PrometheusSetup {
   std::string exporter_address;  // host:port
+  std::string balancer_address;  // host:port; empty without the balancer
   std::vector<AgentTarget> agents;
   std::string alertmanager_address;     // host:port
   std::vector<std::string> rule_files;  // relative to the configuration file's directory
   int scrape_interval_seconds = 5;
 };
 
-// prometheus.yml: the exporter (job xenballoon-exporter) and every agent (job xenballoond, with
+// prometheus.yml: the exporter (job xenballoon-exporter), the balancer when it runs (job
+// xenballoon-balancer) and every agent (job xenballoond, with
 // the guest's domain/domid/uuid as target labels, the labels the alert rules expect), the rule
 // files, and the local Alertmanager.
 std::string render_prometheus_config(const PrometheusSetup& setup);

@@ -18,6 +18,7 @@
 #include <optional>
 #include <thread>
 
+#include "balancer_config.h"
 #include "banner.h"
 #include "binaries.h"
 #include "embedded_alert_rules.h"
@@ -46,6 +47,7 @@ using namespace std::chrono_literals;
 constexpr const char* kLoopback = "127.0.0.1";
 constexpr const char* kXenstoredProcess = "xenstored-lite";
 constexpr const char* kExporterProcess = "xenballoon-exporter";
+constexpr const char* kBalancerProcess = "xenballoon-balancer";
 constexpr const char* kPrometheusProcess = "prometheus";
 constexpr const char* kAlertmanagerProcess = "alertmanager";
 // The order in which they stop (ProcessSpec::stop_stage).
@@ -111,12 +113,17 @@ class SimulatedHost {
   std::string agent_url(std::size_t guest_index) const {
     return "http://" + address(agent_port(guest_index)) + "/metrics";
   }
+  std::uint16_t balancer_port() const {
+    return static_cast<std::uint16_t>(options_.base_port + 1 + driver_.guest_count());
+  }
 
   Result<void> check_ports() const;
   Result<void> start_xenstore();
   Result<void> create_domains();
   Result<void> start_agents();
   Result<void> start_exporter();
+  Result<void> write_host_memory() const;
+  Result<void> start_balancer();
   Result<void> write_monitoring_configs() const;
   Result<void> start_monitoring();
   Result<void> wait_until_listening(const std::string& process, std::uint16_t port,
@@ -147,6 +154,7 @@ Result<void> SimulatedHost::check_ports() const {
   for (std::size_t i = 0; i < driver_.guest_count(); ++i) {
     wanted.emplace_back(agent_process(driver_.guest(i).spec().name), agent_port(i));
   }
+  if (options_.with_balancer) wanted.emplace_back(kBalancerProcess, balancer_port());
   if (options_.with_prometheus) {
     wanted.emplace_back(kPrometheusProcess, options_.prometheus_port);
     wanted.emplace_back(kAlertmanagerProcess, options_.alertmanager_port);
@@ -292,6 +300,35 @@ Result<void> SimulatedHost::start_exporter() {
   return wait_until_listening(kExporterProcess, options_.base_port, kDaemonStartTimeout);
 }
 
+Result<void> SimulatedHost::write_host_memory() const {
+  return write_file_atomic(run_dir_.host_memory_file(),
+                           render_host_memory(driver_.host_total_kib(), driver_.host_free_kib()));
+}
+
+Result<void> SimulatedHost::start_balancer() {
+  if (!options_.with_balancer) return {};
+  std::error_code error;
+  fs::create_directories(run_dir_.balancer_dir(), error);
+  if (error) return Error{"cannot create " + run_dir_.balancer_dir() + ": " + error.message()};
+  BalancerSetup setup;
+  setup.listen_address = address(balancer_port());
+  setup.pidfile = run_dir_.balancer_pidfile();
+  if (auto r = write_file_atomic(run_dir_.balancer_config(), render_balancer_config(setup)); !r) {
+    return r;
+  }
+  if (auto r = write_host_memory(); !r) return r;
+  if (auto r = start_process({kBalancerProcess,
+                              {programs_.balancer, "--config", run_dir_.balancer_config(),
+                               "--host-memory-file", run_dir_.host_memory_file()},
+                              {{"XENSTORED_PATH", run_dir_.dom0_socket()}},
+                              run_dir_.log_path(kBalancerProcess),
+                              kStopWithHost});
+      !r) {
+    return r;
+  }
+  return wait_until_listening(kBalancerProcess, balancer_port(), kDaemonStartTimeout);
+}
+
 Result<void> SimulatedHost::write_monitoring_configs() const {
   std::error_code error;
   fs::create_directories(run_dir_.prometheus_rules_dir(), error);
@@ -300,6 +337,7 @@ Result<void> SimulatedHost::write_monitoring_configs() const {
   if (error) return Error{"cannot create Prometheus' directories: " + error.message()};
   PrometheusSetup setup;
   setup.exporter_address = address(options_.base_port);
+  if (options_.with_balancer) setup.balancer_address = address(balancer_port());
   setup.alertmanager_address = address(options_.alertmanager_port);
   for (std::size_t i = 0; i < driver_.guest_count(); ++i) {
     const std::string& name = driver_.guest(i).spec().name;
@@ -368,6 +406,7 @@ Result<void> SimulatedHost::start() {
   if (auto r = create_domains(); !r) return r;
   if (auto r = start_agents(); !r) return r;
   if (auto r = start_exporter(); !r) return r;
+  if (auto r = start_balancer(); !r) return r;
   if (auto r = start_monitoring(); !r) return r;
 
   timer_fd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -416,6 +455,9 @@ void SimulatedHost::publish_state() {
   state.model_seconds = driver_.now_seconds();
   state.dom0_socket = run_dir_.dom0_socket();
   state.urls.emplace_back("exporter", "http://" + address(options_.base_port) + "/metrics");
+  if (options_.with_balancer) {
+    state.urls.emplace_back("balancer", "http://" + address(balancer_port()) + "/metrics");
+  }
   if (options_.with_prometheus) {
     state.urls.emplace_back("prometheus", "http://" + address(options_.prometheus_port));
     state.urls.emplace_back("alertmanager", "http://" + address(options_.alertmanager_port));
@@ -439,6 +481,9 @@ void SimulatedHost::print_banner() const {
   banner.speed = options_.speed;
   banner.run_dir = run_dir_.root();
   banner.exporter_url = "http://" + address(options_.base_port) + "/metrics";
+  if (options_.with_balancer) {
+    banner.balancer_url = "http://" + address(balancer_port()) + "/metrics";
+  }
   for (std::size_t i = 0; i < driver_.guest_count(); ++i) {
     banner.agents.push_back({driver_.guest(i).spec().name, domid_of(i), agent_url(i)});
   }
@@ -494,6 +539,9 @@ int SimulatedHost::run(daemon::SignalSet& signals) {
       // live in wall-clock time and gain nothing from a burst of model seconds.
       constexpr std::uint64_t kMaxCatchUpSteps = 10;
       for (std::uint64_t i = 0; i < std::min(expirations, kMaxCatchUpSteps); ++i) driver_.step();
+      if (options_.with_balancer) {
+        if (auto r = write_host_memory(); !r) log::warning(r.error().message);
+      }
       publish_state();
     }
   });

@@ -24,8 +24,9 @@ Result<void> RunDir::prepare_fresh() const {
   std::error_code error;
   fs::create_directories(root_, error);
   if (error) return Error{"cannot create run directory " + root_ + ": " + error.message()};
-  for (const std::string& entry : {state_file(), xenstore_dir(), guests_dir(), agents_dir(),
-                                   logs_dir(), prometheus_dir(), alertmanager_dir()}) {
+  for (const std::string& entry :
+       {state_file(), xenstore_dir(), guests_dir(), agents_dir(), logs_dir(), prometheus_dir(),
+        alertmanager_dir(), balancer_dir(), host_memory_file()}) {
     fs::remove_all(entry, error);
     if (error) {
       return Error{"cannot remove " + entry + " (left by an earlier run): " + error.message()};

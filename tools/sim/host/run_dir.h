@@ -41,6 +41,13 @@ class RunDir {
     return agents_dir() + "/" + guest + ".pid";
   }
 
+  // The balancer's generated configuration and pidfile, and the host memory file the simulator
+  // rewrites every model second for it ("total_kib free_kib", dom0/host_memory.h).
+  std::string balancer_dir() const { return root_ + "/balancer"; }
+  std::string balancer_config() const { return balancer_dir() + "/xenballoon-balancer.yaml"; }
+  std::string balancer_pidfile() const { return balancer_dir() + "/xenballoon-balancer.pid"; }
+  std::string host_memory_file() const { return root_ + "/host-memory"; }
+
   // One log per child process: stdout and stderr together.
   std::string logs_dir() const { return root_ + "/logs"; }
   std::string log_path(const std::string& process) const {

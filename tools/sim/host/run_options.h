@@ -20,7 +20,9 @@ struct RunOptions {
   std::optional<double> duration_seconds;  // wall-clock; none: until a signal
   std::string run_dir;
   bool with_prometheus = true;
-  // The exporter listens on base_port, guest i's agent (scenario order, from 0) on base_port+1+i.
+  bool with_balancer = true;  // xenballoon-balancer moves host memory between the guests
+  // The exporter listens on base_port, guest i's agent (scenario order, from 0) on base_port+1+i,
+  // the balancer on the port after the last agent's.
   std::uint16_t base_port = kDefaultBasePort;
   std::uint16_t prometheus_port = kDefaultPrometheusPort;
   std::uint16_t alertmanager_port = kDefaultAlertmanagerPort;
@@ -32,16 +34,15 @@ struct RunOptions {
   std::string xenstored_bin;
   std::string agent_bin;
   std::string exporter_bin;
+  std::string balancer_bin;
   std::string prometheus_bin;
   std::string alertmanager_bin;
 };
 
 extern const char* const kRunUsage;
 
-// Parses the arguments after "run". An Error carries the message; `help` is set for -h.
-Result<RunOptions> parse_run_options(int argc, char** argv, bool* help);
-
-// "debug", "info", "warning", "error".
-std::optional<log::Level> parse_log_level(const std::string& text);
+// Parses the arguments after "run" (argv[0] names the messages). nullopt: run with *out; a
+// number: exit with it, everything said already (0 after --help or --version, 2 after an error).
+std::optional<int> parse_run_options(int argc, char** argv, RunOptions* out);
 
 }  // namespace xenballoon::sim::host

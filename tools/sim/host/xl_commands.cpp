@@ -1,7 +1,5 @@
 #include "xl_commands.h"
 
-#include <getopt.h>
-
 #include <cstdio>
 #include <map>
 #include <string>
@@ -10,6 +8,7 @@
 #include "run_dir.h"
 #include "state_file.h"
 #include "toolstack.h"
+#include "xenballoon/daemon/flags.h"
 
 namespace xenballoon::sim::host {
 
@@ -30,33 +29,19 @@ xenballoond last chose, and Mode the agent's mode (selfballoon, directed or dry-
 
 namespace {
 
-// Parses "[--rundir DIR] ARGS..." and returns the positional arguments, or nullopt after printing
-// the usage (status in *exit_status).
+// Parses "[--rundir DIR] ARGS..." and returns the positional arguments, or nullopt after
+// printing the usage or an error (status in *exit_status).
 std::optional<std::vector<std::string>> parse_common(int argc, char** argv, const char* usage,
                                                      std::string* run_dir, int* exit_status) {
-  enum { kRunDir = 1000 };
-  static const option kLong[] = {{"rundir", required_argument, nullptr, kRunDir},
-                                 {"help", no_argument, nullptr, 'h'},
-                                 {nullptr, 0, nullptr, 0}};
   *run_dir = default_run_dir();
-  optind = 1;
-  int opt;
-  while ((opt = getopt_long(argc, argv, "+h", kLong, nullptr)) != -1) {
-    switch (opt) {
-      case kRunDir:
-        *run_dir = optarg;
-        break;
-      case 'h':
-        std::fputs(usage, stdout);
-        *exit_status = 0;
-        return std::nullopt;
-      default:
-        std::fputs(usage, stderr);
-        *exit_status = 2;
-        return std::nullopt;
-    }
+  std::vector<std::string> operands;
+  daemon::Flags flags(argv[0], usage);
+  flags.option("rundir", 0, run_dir).operands(&operands);
+  if (auto code = flags.parse(argc, argv)) {
+    *exit_status = *code;
+    return std::nullopt;
   }
-  return std::vector<std::string>(argv + optind, argv + argc);
+  return operands;
 }
 
 // The running simulator's dom0 connection, or nullptr after printing why not.

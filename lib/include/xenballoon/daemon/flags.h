@@ -63,6 +63,8 @@ class Flags {
   Flags& option(std::string long_name, char short_name, std::string* value);
   Flags& flag(std::string long_name, char short_name, SwitchHandler handler);  // takes none
   Flags& flag(std::string long_name, char short_name, bool* set);
+  // Takes the operands (the arguments that are not options, in order) instead of refusing them.
+  Flags& operands(std::vector<std::string>* out);
 
   // Parses argv (argv[0] names getopt's messages). nullopt: go on and run; a number: exit with
   // it now, everything said already: 0 after --help or --version, 2 after a bad flag, a missing
@@ -89,6 +91,7 @@ class Flags {
   char version_short_ = 'V';
   char help_short_ = 'h';
   std::vector<Spec> specs_;
+  std::vector<std::string>* operands_ = nullptr;
 };
 
 // "<program> <version>\n", what --version prints.
