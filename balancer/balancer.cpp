@@ -7,14 +7,13 @@
 #include <cstdio>
 #include <ctime>
 
+#include "guarded_target.h"
 #include "xenballoon/daemon/loop.h"
 #include "xenballoon/daemon/signals.h"
-#include "xenballoon/dom0/label_text.h"
 #include "xenballoon/http/server.h"
 #include "xenballoon/util/log.h"
 #include "xenballoon/util/service_manager.h"
 #include "xenballoon/version.h"
-#include "xenballoon/xenstore/keys.h"
 
 namespace xenballoon::balancer {
 namespace {
@@ -146,19 +145,7 @@ Result<void> Balancer::set_target_if_same(std::uint32_t domid, const std::string
                                           std::uint64_t target_kib) {
   if (auto connected = ensure_writer(); !connected) return connected;
   // Domain ids are reused: the domain must still be the one this step planned for.
-  const std::string vm_path = xenstore::keys::domain_path(domid, xenstore::keys::kVm);
-  auto vm = writer_->read(vm_path);
-  if (!vm) {
-    drop_writer_on(vm.error());
-    return Error{"cannot re-read its uuid (" + vm.error().message + ")", vm.error().errnum};
-  }
-  const std::string now_uuid = dom0::uuid_from_vm_path(*vm);
-  if (now_uuid != uuid) {
-    return Error{"domid " + std::to_string(domid) + " is now another domain (uuid " +
-                 (now_uuid.empty() ? std::string("none") : now_uuid) + ", planned for " + uuid +
-                 ")"};
-  }
-  auto written = setter_->set_target_kib(domid, target_kib);
+  auto written = set_target_if_same_domain(*writer_, *setter_, domid, uuid, target_kib);
   if (!written) drop_writer_on(written.error());
   return written;
 }

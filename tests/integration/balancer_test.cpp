@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -22,11 +23,14 @@
 #include <thread>
 #include <vector>
 
+#include "guarded_target.h"
 #include "guest_env.h"
 #include "http_get.h"
 #include "metrics_doc.h"
 #include "process.h"
+#include "xenballoon/dom0/target_setter.h"
 #include "xenballoon/publish/layout.h"
+#include "xenballoon/xenstore/client.h"
 #include "xs_client.h"
 
 using namespace xenballoon::testing;
@@ -79,6 +83,7 @@ struct GuestSpec {
   unsigned domid;
   std::string name;
   std::uint64_t target_kib, static_max_kib, committed_as_kib;
+  bool agent = true;  // false: publishes nothing (no agent, no balloon figures)
 };
 
 // domid="1",domain="busy",uuid="…"
@@ -226,7 +231,7 @@ class Host {
         changes_.push_back(Change{pass_, g.domid, last, target});
       }
       // Publish on a change and every 10 passes (half a second), as an agent would.
-      if (last == 0 || changed || pass_ % 10 == 0) {
+      if (g.agent && (last == 0 || changed || pass_ % 10 == 0)) {
         for (const auto& [key, value] : publish::encode(stats_of(g, target, pass_)).values) {
           xs.write(home + "/data/xenballoon/" + key, value);
         }
@@ -485,6 +490,60 @@ TEST_CASE("a destroyed guest is dropped from metrics and a reused domid is a new
       10s));
   CHECK_FALSE(balancer.metric(idle_series).has_value());
   CHECK(balancer.process().running());
+}
+
+TEST_CASE("a target is written only to the domain it was planned for, never to a reused domid") {
+  Host host({kBusy});
+  std::this_thread::sleep_for(100ms);  // the toolstack has opened its connection
+  auto client = xenballoon::xenstore::Client::open(host.xenstored().socket());
+  REQUIRE(client.ok());
+  xenballoon::dom0::XenstoreTargetSetter setter(**client);
+  using xenballoon::balancer::set_target_if_same_domain;
+
+  // The domid is another domain's now (another uuid): nothing is written.
+  auto other = set_target_if_same_domain(**client, setter, kBusy.domid, uuid_of(kBusy.domid, 7),
+                                         1536 * kMib);
+  REQUIRE_FALSE(other.ok());
+  CHECK(other.error().errnum == ESTALE);
+  CHECK(other.error().message.find("is now another domain (uuid " + uuid_of(kBusy.domid)) !=
+        std::string::npos);
+  CHECK(host.target_kib(kBusy.domid) == kBusy.target_kib);
+  // No uuid to compare with is never a match.
+  CHECK_FALSE(set_target_if_same_domain(**client, setter, kBusy.domid, "", 1536 * kMib).ok());
+  // A domain that is gone.
+  auto gone = set_target_if_same_domain(**client, setter, 9, uuid_of(9), 1536 * kMib);
+  REQUIRE_FALSE(gone.ok());
+  CHECK(gone.error().errnum == ENOENT);
+  CHECK(host.target_kib(kBusy.domid) == kBusy.target_kib);
+
+  // The domain it was planned for: written, and still refused above static-max.
+  CHECK(set_target_if_same_domain(**client, setter, kBusy.domid, uuid_of(kBusy.domid), 1536 * kMib)
+            .ok());
+  CHECK(host.target_kib(kBusy.domid) == 1536 * kMib);
+  auto too_big = set_target_if_same_domain(**client, setter, kBusy.domid, uuid_of(kBusy.domid),
+                                           kBusy.static_max_kib + 1);
+  REQUIRE_FALSE(too_big.ok());
+  CHECK(too_big.error().errnum == EINVAL);
+  CHECK(host.target_kib(kBusy.domid) == 1536 * kMib);
+}
+
+TEST_CASE("a guest without an agent is uncooperative, said once, and keeps its target") {
+  const GuestSpec quiet{4, "quiet", 512 * kMib, 1024 * kMib, 0, false};
+  Host host({kBusy, kIdle, quiet});
+  Balancer balancer(host);
+  CHECK(wait_until([&] { return host.target_kib(kBusy.domid) > kBusy.target_kib; }, 30s));
+  REQUIRE(balancer.wait_steps(3));
+  CHECK(host.target_kib(quiet.domid) == quiet.target_kib);
+  CHECK(balancer.metric("xenballoon_balancer_guest_state{" + labels(quiet) +
+                        ",state=\"uncooperative\"}") == 1);
+  CHECK(balancer.metric("xenballoon_balancer_guest_state{" + labels(quiet) + ",state=\"ok\"}") ==
+        0);
+  const std::string log = balancer.log();
+  const std::string said = "guest quiet (domid 4) is uncooperative";
+  const auto first = log.find(said);
+  REQUIRE(first != std::string::npos);
+  CHECK(log.find(said, first + 1) == std::string::npos);
+  CHECK(host.peak_kib() <= host.total_kib() - kReserveKib);
 }
 
 TEST_CASE("SIGHUP with a broken configuration keeps the old one and the daemon running") {
