@@ -19,6 +19,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -471,9 +472,23 @@ TEST_CASE("xenballoon-sim with the balancer gives a spiking guest memory from id
   // The exporter, one port per agent, the balancer.
   const std::uint16_t base_port = free_port_run(2 + static_cast<int>(guests.size()));
   const std::uint16_t balancer_port = static_cast<std::uint16_t>(base_port + 1 + guests.size());
-  ChildProcess sim({XENBALLOON_SIM_BIN, "run", "--scenario", scenario_path, "--rundir", run_dir,
-                    "--base-port", std::to_string(base_port), "--no-prometheus"},
-                   {}, sim_log, sim_log);
+  const bool with_prometheus = installed("prometheus") && installed("prometheus-alertmanager");
+  const std::uint16_t prometheus_port = free_port();
+  const std::uint16_t alertmanager_port = free_port();
+  std::vector<std::string> argv = {XENBALLOON_SIM_BIN,
+                                   "run",
+                                   "--scenario",
+                                   scenario_path,
+                                   "--rundir",
+                                   run_dir,
+                                   "--base-port",
+                                   std::to_string(base_port),
+                                   "--prometheus-port",
+                                   std::to_string(prometheus_port),
+                                   "--alertmanager-port",
+                                   std::to_string(alertmanager_port)};
+  if (!with_prometheus) argv.push_back("--no-prometheus");
+  ChildProcess sim(argv, {}, sim_log, sim_log);
   auto diagnostics = [&] {
     std::string text = "--- xenballoon-sim log:\n" + slurp(sim_log);
     text += "--- balancer log:\n" + slurp(run_dir + "/logs/xenballoon-balancer.log");
@@ -518,6 +533,47 @@ TEST_CASE("xenballoon-sim with the balancer gives a spiking guest memory from id
   CHECK(scrape.body.find("xenballoon_balancer_applied_target_bytes{") != std::string::npos);
   CHECK(scrape.body.find("xenballoon_balancer_need_bytes{") != std::string::npos);
   CHECK(scrape.body.find("xenballoon_balancer_decisions_total{") != std::string::npos);
+
+  if (with_prometheus) {
+    // The dashboard's balancer panels, evaluated by the simulated host's Prometheus: each query
+    // is valid and those that always have data return some.
+    const auto dashboard =
+        nlohmann::json::parse(slurp(XENBALLOON_SOURCE_DIR "/dashboards/xenballoon.json"));
+    std::size_t panels = 0;
+    for (const auto& panel : dashboard.at("panels")) {
+      const std::string title = panel.value("title", "");
+      if (title.rfind("Balancer:", 0) != 0) continue;
+      ++panels;
+      for (const auto& target : panel.at("targets")) {
+        std::string expr = target.at("expr").get<std::string>();
+        for (auto [from, to] :
+             {std::pair<std::string, std::string>{"$domain", ".*"}, {"$__rate_interval", "1m"}}) {
+          for (auto at = expr.find(from); at != std::string::npos; at = expr.find(from)) {
+            expr.replace(at, from.size(), to);
+          }
+        }
+        const bool has_data =
+            title != "Balancer: guests not ok" && title != "Balancer: decisions by reason";
+        std::string body;
+        const bool answered = eventually(
+            [&] {
+              auto reply = run_command(
+                  {"curl", "-sfG",
+                   "http://127.0.0.1:" + std::to_string(prometheus_port) + "/api/v1/query",
+                   "--data-urlencode", "query=" + expr});
+              body = reply.out;
+              if (reply.exit_code != 0) return false;
+              const auto result = nlohmann::json::parse(body, nullptr, false);
+              if (result.is_discarded() || result.value("status", "") != "success") return false;
+              return !has_data || !result["data"]["result"].empty();
+            },
+            30s);
+        INFO(title << ": " << expr << " -> " << body);
+        CHECK(answered);
+      }
+    }
+    CHECK(panels == 4);
+  }
 
   const int status = sim.stop(SIGTERM, 30s);
   REQUIRE(WIFEXITED(status));
