@@ -281,7 +281,7 @@ void Balancer::step() {
   }
   progress_.retain(present);
   for (auto it = known_.begin(); it != known_.end();) {
-    if (std::find(present.begin(), present.end(), it->first) == present.end()) {
+    if (!std::binary_search(present.begin(), present.end(), it->first)) {  // by domid
       log::info("domid " + std::to_string(it->first) + " is gone");
       it = known_.erase(it);
     } else {
@@ -314,17 +314,19 @@ void Balancer::step() {
     next.unmet_kib = plan.unmet_kib;
     next.unreclaimable_kib = plan.unreclaimable_kib;
 
+    // By domid (plan.guests are in the input's order, one per input).
+    std::map<std::uint32_t,
+             std::pair<const dom0::balance::GuestInput*, const dom0::balance::GuestPlan*>>
+        by_domid;
+    for (const auto& in : inputs) by_domid[in.domid].first = &in;
+    for (const auto& gp : plan.guests) by_domid[gp.domid].second = &gp;
     auto input_of = [&](std::uint32_t domid) -> const dom0::balance::GuestInput* {
-      for (const auto& in : inputs) {
-        if (in.domid == domid) return &in;
-      }
-      return nullptr;
+      auto it = by_domid.find(domid);
+      return it == by_domid.end() ? nullptr : it->second.first;
     };
     auto plan_of = [&](std::uint32_t domid) -> const dom0::balance::GuestPlan* {
-      for (const auto& gp : plan.guests) {
-        if (gp.domid == domid) return &gp;
-      }
-      return nullptr;
+      auto it = by_domid.find(domid);
+      return it == by_domid.end() ? nullptr : it->second.second;
     };
 
     std::map<std::uint32_t, std::uint64_t> applied;
