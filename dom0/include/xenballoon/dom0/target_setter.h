@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <string>
 
 #include "xenballoon/result.h"
 
@@ -34,5 +36,29 @@ class XenstoreTargetSetter : public TargetSetter {
  private:
   xenstore::Client& client_;
 };
+
+// libxl_set_memory_target(ctx, domid, target_kib, relative 0, enforce 1), as `xl mem-set` does:
+// memory/target and the domain's max_pages (target + 1 MiB) in one call, so that a guest can grow
+// into a raised target on real Xen. libxenlight (and libxentoollog) are opened with dlopen() when
+// the setter is opened: a program using it starts on hosts without Xen libraries. libxl refuses a
+// target above memory/static-max itself (in its xenstore transaction); errors name the domid and
+// libxl's return code with the last message libxl logged. Not thread-safe.
+class LibxlTargetSetter : public TargetSetter {
+ public:
+  struct Library;  // the opened libraries and the libxl context
+  explicit LibxlTargetSetter(std::unique_ptr<Library> library);
+  ~LibxlTargetSetter() override;
+  LibxlTargetSetter(const LibxlTargetSetter&) = delete;
+  LibxlTargetSetter& operator=(const LibxlTargetSetter&) = delete;
+  Result<void> set_target_kib(std::uint32_t domid, std::uint64_t target_kib) override;
+
+ private:
+  std::unique_ptr<Library> library_;
+};
+
+// Opens libxenlight and a libxl context. nullptr, with the reason in *why_not (when given), when
+// the library is missing or lacks a function, or libxl_ctx_alloc fails (no hypervisor: no
+// /dev/xen/privcmd, or xenstore not reachable).
+std::unique_ptr<LibxlTargetSetter> open_libxl_target_setter(std::string* why_not);
 
 }  // namespace xenballoon::dom0
