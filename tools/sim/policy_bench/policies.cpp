@@ -92,6 +92,7 @@ void Controller::tick(GuestModel& guest, std::int64_t now) {
     return;
   }
   const Decision decision = decide(inputs_from(guest, now), state_, settings_);
+  if (decision.floor_kib != 0) floor_kib_ = decision.floor_kib;
   if (decision.target_kib) guest.set_target_kib(*decision.target_kib);
 }
 

@@ -49,6 +49,9 @@ class Controller {
   void tick(GuestModel& guest, std::int64_t now);
 
   BenchPolicy policy() const { return policy_; }
+  // The floor of the last decision (what the agent publishes as floor_kib); 0 before the first
+  // one, and for the oracle.
+  std::uint64_t floor_kib() const { return floor_kib_; }
 
  private:
   BenchPolicy policy_;
@@ -56,6 +59,7 @@ class Controller {
   PolicySettings settings_;
   PolicyState state_;
   std::optional<Oracle> oracle_;
+  std::uint64_t floor_kib_ = 0;
 };
 
 }  // namespace xenballoon::sim::bench
