@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds an optimised tree (build-bench/) and runs every benchmark, printing their tables.
+# Builds an optimised tree (build-bench/) and runs every benchmark, printing their tables (the
+# micro-benchmarks under bench/, then the simulated dom0 policy benchmark).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh test
@@ -10,3 +11,6 @@ for bench in build-bench/bench/*_bench; do
   "$bench"
   echo
 done
+# The dom0 policies on a simulated oversubscribed host (docs/balancer.md, "Benchmark").
+echo "== xenballoon-balancer-bench =="
+build-bench/tools/sim/xenballoon-balancer-bench
