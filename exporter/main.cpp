@@ -27,10 +27,12 @@ metrics: what xenballoond publishes (data/xenballoon/), the 2008 daemon's memory
 memory/vmstat, memory/uptime and memory/selftarget, and XenServer guest tools' data/meminfo_total
 and data/meminfo_free, with each guest's memory/target and memory/static-max. Series carry the
 labels domid, domain and uuid. Watches keep an in-memory cache current, so a scrape makes no
-xenstore round trip. Host memory comes from libxenctrl (xc_physinfo) when a hypervisor answers.
+xenstore round trip. Host memory comes from libxenctrl (xc_physinfo) when a hypervisor answers,
+else from --host-memory-file.
 
 Options:
       --web.listen-address A   [host]:port to serve /metrics and /healthz on (default :9751)
+      --host-memory-file FILE  host memory ("total_kib free_kib") when no hypervisor answers
       --log.level LEVEL        debug, info, warning or error (default info)
       --log.format FORMAT      text or logfmt (default text)
   -V, --version                print the version
@@ -46,6 +48,8 @@ constexpr const char* kProgram = "xenballoon-exporter";
 int main(int argc, char** argv) {
   daemon::Flags flags(kProgram, kUsage);
   flags.listen_address(":9751").log_level(log::Level::kInfo).log_format();
+  std::string host_memory_file;
+  flags.option("host-memory-file", 0, &host_memory_file);
   if (auto exit_code = flags.parse(argc, argv)) return *exit_code;
   const std::string& listen_address = flags.common().listen_address;
   daemon::init_logging(kProgram, flags.common());
@@ -60,7 +64,13 @@ int main(int argc, char** argv) {
   dom0::XenstoreFeed feed(cache);
   std::string why_no_host;
   std::unique_ptr<dom0::HostMemorySource> host = dom0::open_xenctrl_host_memory(&why_no_host);
-  if (!host) log::info("no host memory figures: " + why_no_host);
+  if (!host && !host_memory_file.empty()) {
+    log::info("no hypervisor answers (" + why_no_host + "): host memory from the file " +
+              host_memory_file);
+    host = std::make_unique<dom0::FileHostMemory>(host_memory_file);
+  } else if (!host) {
+    log::info("no host memory figures: " + why_no_host);
+  }
 
   auto routes = daemon::standard_routes(
       kProgram, "Memory statistics of every Xen guest on this host.",

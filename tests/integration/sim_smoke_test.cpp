@@ -527,6 +527,11 @@ TEST_CASE("xenballoon-sim with the balancer gives a spiking guest memory from id
   // Never more than the host: targets sum below its 3200 MiB.
   CHECK(target_mib("idle-a") + target_mib("idle-b") + target_mib("spiky") <= 3200);
 
+  // Without a hypervisor the exporter reads the host's memory from the simulator's file.
+  const std::string exported = http_get(base_port, "/metrics").body;
+  CHECK(exported.find("xenballoon_host_memory_total_bytes 3355443200") != std::string::npos);
+  CHECK(exported.find("xenballoon_host_memory_free_bytes ") != std::string::npos);
+
   // The balancer's own metrics say what it did.
   auto scrape = http_get(balancer_port, "/metrics");
   REQUIRE(scrape.status == 200);

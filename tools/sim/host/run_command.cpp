@@ -288,12 +288,13 @@ Result<void> SimulatedHost::start_agents() {
 }
 
 Result<void> SimulatedHost::start_exporter() {
-  if (auto r = start_process({kExporterProcess,
-                              {programs_.exporter, "--web.listen-address",
-                               address(options_.base_port), "--log.level", "info"},
-                              {{"XENSTORED_PATH", run_dir_.dom0_socket()}},
-                              run_dir_.log_path(kExporterProcess),
-                              kStopWithHost});
+  if (auto r =
+          start_process({kExporterProcess,
+                         {programs_.exporter, "--web.listen-address", address(options_.base_port),
+                          "--log.level", "info", "--host-memory-file", run_dir_.host_memory_file()},
+                         {{"XENSTORED_PATH", run_dir_.dom0_socket()}},
+                         run_dir_.log_path(kExporterProcess),
+                         kStopWithHost});
       !r) {
     return r;
   }
@@ -316,7 +317,6 @@ Result<void> SimulatedHost::start_balancer() {
   if (auto r = write_file_atomic(run_dir_.balancer_config(), render_balancer_config(setup)); !r) {
     return r;
   }
-  if (auto r = write_host_memory(); !r) return r;
   if (auto r = start_process({kBalancerProcess,
                               {programs_.balancer, "--config", run_dir_.balancer_config(),
                                "--host-memory-file", run_dir_.host_memory_file()},
@@ -405,6 +405,7 @@ Result<void> SimulatedHost::start() {
   if (auto r = start_xenstore(); !r) return r;
   if (auto r = create_domains(); !r) return r;
   if (auto r = start_agents(); !r) return r;
+  if (auto r = write_host_memory(); !r) return r;
   if (auto r = start_exporter(); !r) return r;
   if (auto r = start_balancer(); !r) return r;
   if (auto r = start_monitoring(); !r) return r;
@@ -539,9 +540,7 @@ int SimulatedHost::run(daemon::SignalSet& signals) {
       // live in wall-clock time and gain nothing from a burst of model seconds.
       constexpr std::uint64_t kMaxCatchUpSteps = 10;
       for (std::uint64_t i = 0; i < std::min(expirations, kMaxCatchUpSteps); ++i) driver_.step();
-      if (options_.with_balancer) {
-        if (auto r = write_host_memory(); !r) log::warning(r.error().message);
-      }
+      if (auto r = write_host_memory(); !r) log::warning(r.error().message);
       publish_state();
     }
   });
