@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 
 #include "report.h"
 #include "xenballoon/util/file.h"
@@ -17,6 +18,13 @@ extern char** environ;
 
 namespace xenballoon::sim::balancer_bench {
 namespace {
+
+// One colour per guest (gnuplot's default cycle repeats after eight and has close pairs).
+constexpr const char* kColours[] = {"#9400d3", "#009e73", "#56b4e9", "#e69f00",
+                                    "#f0e442", "#0072b2", "#e51e10", "#000000"};
+std::string colour(std::size_t i) {
+  return std::string("rgb '") + kColours[i % std::size(kColours)] + "'";
+}
 
 // gnuplot's single-quoted strings take everything literally except the quote itself.
 std::string gnuplot_quoted(const std::string& text) {
@@ -67,10 +75,10 @@ std::string script_for(const RunResult& r, const std::string& data_path,
   for (std::size_t i = 0; i < r.guests.size(); ++i) {
     const std::size_t column = 3 + 3 * i;
     script +=
-        format("%s using 1:%zu with lines lw 1.5 lc %zu title %s, ", i == 0 ? data.c_str() : "''",
-               column, i + 1, gnuplot_quoted(r.guests[i].name).c_str());
-    script += format("'' using 1:%zu with lines dt 2 lc %zu notitle%s", column + 1, i + 1,
-                     i + 1 < r.guests.size() ? ", " : "\n");
+        format("%s using 1:%zu with lines lw 1.5 lc %s title %s, ", i == 0 ? data.c_str() : "''",
+               column, colour(i).c_str(), gnuplot_quoted(r.guests[i].name).c_str());
+    script += format("'' using 1:%zu with lines dt 2 lc %s notitle%s", column + 1,
+                     colour(i).c_str(), i + 1 < r.guests.size() ? ", " : "\n");
   }
   script += format(
       "set title 'host free memory (MiB)'\nset yrange [0:*]\n"
@@ -79,8 +87,8 @@ std::string script_for(const RunResult& r, const std::string& data_path,
   script += "set title 'PSI some avg10 per guest (%)'\nset yrange [0:*]\nplot ";
   for (std::size_t i = 0; i < r.guests.size(); ++i) {
     script +=
-        format("%s using 1:%zu with lines lw 1.2 lc %zu title %s%s", i == 0 ? data.c_str() : "''",
-               5 + 3 * i, i + 1, gnuplot_quoted(r.guests[i].name).c_str(),
+        format("%s using 1:%zu with lines lw 1.2 lc %s title %s%s", i == 0 ? data.c_str() : "''",
+               5 + 3 * i, colour(i).c_str(), gnuplot_quoted(r.guests[i].name).c_str(),
                i + 1 < r.guests.size() ? ", " : "\n");
   }
   return script + "unset multiplot\n";

@@ -8,15 +8,19 @@ namespace xenballoon::sim::balancer_bench {
 namespace {
 
 struct Row {
-  double ooms = 0, swapins = 0, psi_seconds = 0, idle_percent = 0, allocation_gib = 0;
+  double ooms = 0, swapins = 0, refaults = 0, psi_seconds = 0, stalled_percent = 0,
+         idle_percent = 0, idle_hard_percent = 0, allocation_gib = 0;
   int runs = 0;
 };
 
 Row row_of(const RunResult& r) {
   return Row{static_cast<double>(r.total(&GuestTotals::oom_kills)),
              static_cast<double>(r.total(&GuestTotals::swapins)),
+             static_cast<double>(r.total(&GuestTotals::file_refaults)),
              r.psi_some_seconds(),
+             r.stalled_percent(),
              r.idle_percent_while_stalled(),
+             r.idle_percent_while_hard_stalled(),
              r.mean_allocation_gib(),
              1};
 }
@@ -29,21 +33,32 @@ Row mean_of(const std::vector<RunResult>& results, Dom0Policy policy) {
     const Row one = row_of(r);
     sum.ooms += one.ooms;
     sum.swapins += one.swapins;
+    sum.refaults += one.refaults;
     sum.psi_seconds += one.psi_seconds;
+    sum.stalled_percent += one.stalled_percent;
     sum.idle_percent += one.idle_percent;
+    sum.idle_hard_percent += one.idle_hard_percent;
     sum.allocation_gib += one.allocation_gib;
     ++sum.runs;
   }
   if (sum.runs == 0) return sum;
   const double n = sum.runs;
-  return Row{sum.ooms / n,         sum.swapins / n,        sum.psi_seconds / n,
-             sum.idle_percent / n, sum.allocation_gib / n, sum.runs};
+  return Row{sum.ooms / n,
+             sum.swapins / n,
+             sum.refaults / n,
+             sum.psi_seconds / n,
+             sum.stalled_percent / n,
+             sum.idle_percent / n,
+             sum.idle_hard_percent / n,
+             sum.allocation_gib / n,
+             sum.runs};
 }
 
 std::string line(const char* seed, Dom0Policy policy, const Row& row, double host_gib) {
-  return format("%-5s %-12s %9.1f %12.0f %13.1f %11.2f %10.2f %8.1f\n", seed,
-                std::string(policy_name(policy)).c_str(), row.ooms, row.swapins, row.psi_seconds,
-                row.idle_percent, row.allocation_gib, 100.0 * row.allocation_gib / host_gib);
+  return format("%-5s %-12s %9.1f %10.0f %10.0f %11.1f %8.1f %11.2f %10.2f %10.2f %8.1f\n", seed,
+                std::string(policy_name(policy)).c_str(), row.ooms, row.swapins, row.refaults,
+                row.psi_seconds, row.stalled_percent, row.idle_percent, row.idle_hard_percent,
+                row.allocation_gib, 100.0 * row.allocation_gib / host_gib);
 }
 
 }  // namespace
@@ -58,9 +73,9 @@ std::string format(const char* pattern, ...) {
 }
 
 std::string table(const std::vector<RunResult>& results, const std::vector<std::uint64_t>& seeds) {
-  std::string out =
-      format("%-5s %-12s %9s %12s %13s %11s %10s %8s\n", "seed", "policy", "OOM kills", "swap-ins",
-             "PSI some s", "idle %host", "alloc GiB", "alloc %");
+  std::string out = format("%-5s %-12s %9s %10s %10s %11s %8s %11s %10s %10s %8s\n", "seed",
+                           "policy", "OOM kills", "swap-ins", "refaults", "PSI some s", "stall %t",
+                           "idle %host", "idle@10%", "alloc GiB", "alloc %");
   const double host_gib =
       results.empty() ? 1 : static_cast<double>(results.front().host_kib) / (1024.0 * 1024.0);
   for (std::uint64_t seed : seeds) {

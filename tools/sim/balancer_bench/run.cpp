@@ -45,15 +45,21 @@ Result<RunResult> run(const Scenario& scenario, std::uint64_t seed, Dom0Policy p
     for (std::size_t i = 0; i < guests.size(); ++i) agents[i].tick(guests[i], now);
     simulation.step();
 
-    bool stalled = false;
+    bool stalled = false, hard_stalled = false;
     for (std::size_t i = 0; i < guests.size(); ++i) {
       result.guests[i].allocation_kib_seconds += guests[i].current_kib();
-      stalled = stalled || guests[i].last_step().stall_some_ns > 0;
+      const std::uint64_t stall_ns = guests[i].last_step().stall_some_ns;
+      stalled = stalled || stall_ns > 0;
+      hard_stalled = hard_stalled || stall_ns >= kHardStallNs;
     }
     ++result.seconds;
     if (stalled) {
       ++result.stalled_seconds;
       result.free_kib_seconds_stalled += kib_from_pages(simulation.host().free_pages());
+    }
+    if (hard_stalled) {
+      ++result.hard_stalled_seconds;
+      result.free_kib_seconds_hard_stalled += kib_from_pages(simulation.host().free_pages());
     }
     if (now % kSampleSeconds == 0) {
       Sample sample;
@@ -77,6 +83,8 @@ Result<RunResult> run(const Scenario& scenario, std::uint64_t seed, Dom0Policy p
     const GuestSnapshot end = guests[i].snapshot();
     GuestTotals& out = result.guests[i];
     out.swapins = end.vmstat.pswpin - at_start[i].vmstat.pswpin;
+    out.file_refaults =
+        end.vmstat.workingset_refault_file - at_start[i].vmstat.workingset_refault_file;
     out.psi_some_ns = end.psi_some.total_ns - at_start[i].psi_some.total_ns;
     out.oom_kills = guests[i].oom_kills();
   }

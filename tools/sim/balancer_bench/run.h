@@ -16,12 +16,15 @@ namespace xenballoon::sim::balancer_bench {
 
 inline constexpr std::int64_t kSampleSeconds = 60;
 inline constexpr double kSecondsPerHour = 3600;
+// A guest stalled (PSI some) at least this share of a second counts as a hard stall.
+inline constexpr std::uint64_t kHardStallNs = 100'000'000;
 
 struct GuestTotals {
   std::string name;
   std::uint64_t static_max_kib = 0;
   std::uint64_t allocation_kib_seconds = 0;  // sum over seconds of the allocation
   std::uint64_t swapins = 0;
+  std::uint64_t file_refaults = 0;  // workingset_refault_file: page cache read again
   std::uint64_t psi_some_ns = 0;
   std::uint64_t oom_kills = 0;
 };
@@ -49,6 +52,9 @@ struct RunResult {
   std::vector<GuestTotals> guests;
   std::uint64_t stalled_seconds = 0;           // seconds in which at least one guest stalled
   std::uint64_t free_kib_seconds_stalled = 0;  // host free memory summed over those seconds
+  // The same for the seconds in which a guest stalled at least kHardStallNs of it (10 %).
+  std::uint64_t hard_stalled_seconds = 0;
+  std::uint64_t free_kib_seconds_hard_stalled = 0;
   std::vector<Sample> series;
 
   template <typename Field>
@@ -65,6 +71,17 @@ struct RunResult {
     if (stalled_seconds == 0 || host_kib == 0) return 0;
     return 100.0 * static_cast<double>(free_kib_seconds_stalled) /
            static_cast<double>(stalled_seconds) / static_cast<double>(host_kib);
+  }
+  double idle_percent_while_hard_stalled() const {
+    if (hard_stalled_seconds == 0 || host_kib == 0) return 0;
+    return 100.0 * static_cast<double>(free_kib_seconds_hard_stalled) /
+           static_cast<double>(hard_stalled_seconds) / static_cast<double>(host_kib);
+  }
+  // Share of the seconds in which at least one guest stalled, in %.
+  double stalled_percent() const {
+    return seconds == 0
+               ? 0
+               : 100.0 * static_cast<double>(stalled_seconds) / static_cast<double>(seconds);
   }
   // Mean of the guests' allocations together, in GiB.
   double mean_allocation_gib() const {
