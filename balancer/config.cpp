@@ -25,62 +25,38 @@ class ConfigReader {
       : config_(config), reader_(reader) {}
 
   void read_document(const strict_yaml::Node& root) {
-    if (root.is_null()) return;
-    if (!root.is_mapping()) {
-      reader_.error(root.line(), "",
-                    "expected a mapping of keys at the top level, got " + reader_.describe(root));
-      return;
-    }
-    reader_.read_mapping(root, "", top_level_keys());
+    reader_.read_top_level(root, top_level_keys());
   }
 
  private:
-  strict_yaml::Handler u64_field(std::uint64_t& field) {
-    return [this, &field](const Field& f) { reader_.read_u64(f, field); };
-  }
-  strict_yaml::Handler double_field(double& field) {
-    return [this, &field](const Field& f) { reader_.read_double(f, field); };
-  }
-  strict_yaml::Handler bool_field(bool& field) {
-    return [this, &field](const Field& f) { reader_.read_bool(f, field); };
-  }
-  strict_yaml::Handler string_field(std::string& field) {
-    return [this, &field](const Field& f) { reader_.read_string(f, field); };
-  }
-  strict_yaml::Handler block(KeyTable table) {
-    return [this, table = std::move(table)](const Field& f) {
-      reader_.read_mapping(f, table, "a mapping of keys");
-    };
-  }
-
   KeyTable host_keys() {
     return {
-        {"reserve_mib", u64_field(config_.host.reserve_mib)},
-        {"dom0_mib", u64_field(config_.host.dom0_mib)},
+        {"reserve_mib", reader_.into(config_.host.reserve_mib)},
+        {"dom0_mib", reader_.into(config_.host.dom0_mib)},
     };
   }
 
   KeyTable policy_keys() {
     PolicyConfig& p = config_.policy;
     return {
-        {"guest_reserve_mib", u64_field(p.guest_reserve_mib)},
-        {"pressure_boost", double_field(p.pressure_boost)},
-        {"psi_full_share", double_field(p.psi_full_share)},
-        {"swapin_pages_per_second", double_field(p.swapin_pages_per_second)},
-        {"majfault_per_second", double_field(p.majfault_per_second)},
-        {"refault_pages_per_second", double_field(p.refault_pages_per_second)},
-        {"max_rate_mib_per_second", u64_field(p.max_rate_mib_per_second)},
-        {"max_step_fraction", double_field(p.max_step_fraction)},
-        {"min_step_mib", u64_field(p.min_step_mib)},
+        {"guest_reserve_mib", reader_.into(p.guest_reserve_mib)},
+        {"pressure_boost", reader_.into(p.pressure_boost)},
+        {"psi_full_share", reader_.into(p.psi_full_share)},
+        {"swapin_pages_per_second", reader_.into(p.swapin_pages_per_second)},
+        {"majfault_per_second", reader_.into(p.majfault_per_second)},
+        {"refault_pages_per_second", reader_.into(p.refault_pages_per_second)},
+        {"max_rate_mib_per_second", reader_.into(p.max_rate_mib_per_second)},
+        {"max_step_fraction", reader_.into(p.max_step_fraction)},
+        {"min_step_mib", reader_.into(p.min_step_mib)},
     };
   }
 
   KeyTable defaults_keys() {
     GuestDefaults& d = config_.defaults;
     return {
-        {"min_mib", u64_field(d.min_mib)},
-        {"max_mib", u64_field(d.max_mib)},
-        {"weight", double_field(d.weight)},
+        {"min_mib", reader_.into(d.min_mib)},
+        {"max_mib", reader_.into(d.max_mib)},
+        {"weight", reader_.into(d.weight)},
     };
   }
 
@@ -115,14 +91,14 @@ class ConfigReader {
               double value = 0;
               if (reader_.read_double(g, value)) rule.weight = value;
             }},
-           {"pinned", bool_field(rule.pinned)},
-           {"excluded", bool_field(rule.excluded)}},
+           {"pinned", reader_.into(rule.pinned)},
+           {"excluded", reader_.into(rule.excluded)}},
           item.value.line());
       config_.guests.push_back(std::move(rule));
     }
   }
 
-  KeyTable web_keys() { return {{"listen_address", string_field(config_.web.listen_address)}}; }
+  KeyTable web_keys() { return {{"listen_address", reader_.into(config_.web.listen_address)}}; }
 
   void read_log_level(const Field& f) {
     constexpr std::string_view kExpected = "one of debug, info, warning, error";
@@ -138,16 +114,16 @@ class ConfigReader {
   KeyTable top_level_keys() {
     BalancerConfig& c = config_;
     return {
-        {"interval_seconds", u64_field(c.interval_seconds)},
-        {"dry_run", bool_field(c.dry_run)},
-        {"host", block(host_keys())},
-        {"policy", block(policy_keys())},
-        {"stuck_after_seconds", u64_field(c.stuck_after_seconds)},
-        {"retry_after_seconds", u64_field(c.retry_after_seconds)},
-        {"defaults", block(defaults_keys())},
+        {"interval_seconds", reader_.into(c.interval_seconds)},
+        {"dry_run", reader_.into(c.dry_run)},
+        {"host", reader_.mapping(host_keys())},
+        {"policy", reader_.mapping(policy_keys())},
+        {"stuck_after_seconds", reader_.into(c.stuck_after_seconds)},
+        {"retry_after_seconds", reader_.into(c.retry_after_seconds)},
+        {"defaults", reader_.mapping(defaults_keys())},
         {"guests", [this](const Field& f) { read_guests(f); }},
-        {"web", block(web_keys())},
-        {"pidfile", string_field(c.pidfile)},
+        {"web", reader_.mapping(web_keys())},
+        {"pidfile", reader_.into(c.pidfile)},
         {"log_level", [this](const Field& f) { read_log_level(f); }},
     };
   }

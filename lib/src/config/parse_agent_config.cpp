@@ -19,54 +19,30 @@ class ConfigReader {
       : config_(config), reader_(reader) {}
 
   void read_document(const strict_yaml::Node& root) {
-    if (root.is_null()) return;
-    if (!root.is_mapping()) {
-      reader_.error(root.line(), "",
-                    "expected a mapping of keys at the top level, got " + reader_.describe(root));
-      return;
-    }
-    reader_.read_mapping(root, "", top_level_keys());
+    reader_.read_top_level(root, top_level_keys());
   }
 
  private:
-  // Handlers bind a member of the config; the table order is the order of the docs.
-  strict_yaml::Handler u64_field(std::uint64_t& field) {
-    return [this, &field](const Field& f) { reader_.read_u64(f, field); };
-  }
-  strict_yaml::Handler double_field(double& field) {
-    return [this, &field](const Field& f) { reader_.read_double(f, field); };
-  }
-  strict_yaml::Handler bool_field(bool& field) {
-    return [this, &field](const Field& f) { reader_.read_bool(f, field); };
-  }
-  strict_yaml::Handler string_field(std::string& field) {
-    return [this, &field](const Field& f) { reader_.read_string(f, field); };
-  }
-  strict_yaml::Handler block(KeyTable table) {
-    return [this, table = std::move(table)](const Field& f) {
-      reader_.read_mapping(f, table, "a mapping of keys");
-    };
-  }
-
+  // Handlers bind a member of the config (Reader::into); the table order is the order of the docs.
   KeyTable pressure_keys() {
     PressureConfig& pressure = config_.pressure;
     return {
-        {"reserve_mib", u64_field(pressure.reserve_mib)},
-        {"psi_some_avg10_threshold", double_field(pressure.psi_some_avg10_threshold)},
-        {"swapin_burst_pages", u64_field(pressure.swapin_burst_pages)},
-        {"majfault_burst_count", u64_field(pressure.majfault_burst_count)},
-        {"burst_window_seconds", u64_field(pressure.burst_window_seconds)},
-        {"growth_headroom_mib", u64_field(pressure.growth_headroom_mib)},
-        {"shrink_cooldown_seconds", u64_field(pressure.shrink_cooldown_seconds)},
+        {"reserve_mib", reader_.into(pressure.reserve_mib)},
+        {"psi_some_avg10_threshold", reader_.into(pressure.psi_some_avg10_threshold)},
+        {"swapin_burst_pages", reader_.into(pressure.swapin_burst_pages)},
+        {"majfault_burst_count", reader_.into(pressure.majfault_burst_count)},
+        {"burst_window_seconds", reader_.into(pressure.burst_window_seconds)},
+        {"growth_headroom_mib", reader_.into(pressure.growth_headroom_mib)},
+        {"shrink_cooldown_seconds", reader_.into(pressure.shrink_cooldown_seconds)},
     };
   }
 
-  KeyTable web_keys() { return {{"listen_address", string_field(config_.web.listen_address)}}; }
+  KeyTable web_keys() { return {{"listen_address", reader_.into(config_.web.listen_address)}}; }
 
   KeyTable paths_keys() {
     return {
-        {"procfs", string_field(config_.paths.procfs)},
-        {"sysfs", string_field(config_.paths.sysfs)},
+        {"procfs", reader_.into(config_.paths.procfs)},
+        {"sysfs", reader_.into(config_.paths.sysfs)},
     };
   }
 
@@ -95,23 +71,23 @@ class ConfigReader {
     AgentConfig& c = config_;
     return {
         {"policy", [this](const Field& f) { reader_.read_choice(f, kPolicies, config_.policy); }},
-        {"selfballoon", bool_field(c.selfballoon)},
-        {"interval_seconds", u64_field(c.interval_seconds)},
-        {"publish_interval_seconds", u64_field(c.publish_interval_seconds)},
-        {"minmem_mib", u64_field(c.minmem_mib)},
-        {"uphysteresis", u64_field(c.uphysteresis)},
-        {"downhysteresis", u64_field(c.downhysteresis)},
-        {"pressure", block(pressure_keys())},
+        {"selfballoon", reader_.into(c.selfballoon)},
+        {"interval_seconds", reader_.into(c.interval_seconds)},
+        {"publish_interval_seconds", reader_.into(c.publish_interval_seconds)},
+        {"minmem_mib", reader_.into(c.minmem_mib)},
+        {"uphysteresis", reader_.into(c.uphysteresis)},
+        {"downhysteresis", reader_.into(c.downhysteresis)},
+        {"pressure", reader_.mapping(pressure_keys())},
         {"on_exit", [this](const Field& f) { reader_.read_choice(f, kOnExit, config_.on_exit); }},
         {"vmstat_fields",
          [this](const Field& f) {
            reader_.read_string_list(f, "a list of strings (write [] for none)",
                                     config_.vmstat_fields);
          }},
-        {"legacy_paths", bool_field(c.legacy_paths)},
-        {"web", block(web_keys())},
-        {"paths", block(paths_keys())},
-        {"pidfile", string_field(c.pidfile)},
+        {"legacy_paths", reader_.into(c.legacy_paths)},
+        {"web", reader_.mapping(web_keys())},
+        {"paths", reader_.mapping(paths_keys())},
+        {"pidfile", reader_.into(c.pidfile)},
         {"log_level", [this](const Field& f) { read_log_level(f); }},
     };
   }

@@ -321,4 +321,31 @@ int Reader::line_at(std::string_view key_path) const {
   return found == lines_.end() ? 0 : found->second;
 }
 
+void Reader::read_top_level(const Node& root, const KeyTable& table) {
+  if (root.is_null()) return;
+  if (!root.is_mapping()) {
+    error(root.line(), "", "expected a mapping of keys at the top level, got " + describe(root));
+    return;
+  }
+  read_mapping(root, "", table);
+}
+
+Handler Reader::into(std::uint64_t& out) {
+  return [this, &out](const Field& f) { read_u64(f, out); };
+}
+Handler Reader::into(double& out) {
+  return [this, &out](const Field& f) { read_double(f, out); };
+}
+Handler Reader::into(bool& out) {
+  return [this, &out](const Field& f) { read_bool(f, out); };
+}
+Handler Reader::into(std::string& out) {
+  return [this, &out](const Field& f) { read_string(f, out); };
+}
+Handler Reader::mapping(KeyTable table) {
+  return [this, table = std::move(table)](const Field& f) {
+    read_mapping(f, table, "a mapping of keys");
+  };
+}
+
 }  // namespace xenballoon::strict_yaml

@@ -153,6 +153,17 @@ class Reader {
   template <typename Choices, typename T>
   bool read_choice(const Field& field, const Choices& choices, T& out);
 
+  // The document's root as the top-level mapping read by `table` ("expected a mapping of keys at
+  // the top level, got ..."); a null root (an empty document) reads nothing.
+  void read_top_level(const Node& root, const KeyTable& table);
+  // Handlers for key tables that read a field into `out` with the typed readers above, or a
+  // nested mapping with `table`. `out` and the reader must outlive the table.
+  Handler into(std::uint64_t& out);
+  Handler into(double& out);
+  Handler into(bool& out);
+  Handler into(std::string& out);
+  Handler mapping(KeyTable table);
+
   // "expected <expected>, got <what the field holds>" at the field's line.
   void fail_expected(const Field& field, std::string_view expected);
   void error(int line, std::string key_path, std::string message);
