@@ -9,7 +9,8 @@ namespace {
 
 struct Row {
   double ooms = 0, swapins = 0, refaults = 0, psi_seconds = 0, stalled_percent = 0,
-         idle_percent = 0, idle_hard_percent = 0, allocation_gib = 0;
+         idle_percent = 0, idle_hard_percent = 0, hard_seconds = 0, capped_seconds = 0,
+         allocation_gib = 0;
   int runs = 0;
 };
 
@@ -21,6 +22,8 @@ Row row_of(const RunResult& r) {
              r.stalled_percent(),
              r.idle_percent_while_stalled(),
              r.idle_percent_while_hard_stalled(),
+             static_cast<double>(r.hard_stalled_seconds),
+             static_cast<double>(r.capped_stall_seconds),
              r.mean_allocation_gib(),
              1};
 }
@@ -38,6 +41,8 @@ Row mean_of(const std::vector<RunResult>& results, Dom0Policy policy) {
     sum.stalled_percent += one.stalled_percent;
     sum.idle_percent += one.idle_percent;
     sum.idle_hard_percent += one.idle_hard_percent;
+    sum.hard_seconds += one.hard_seconds;
+    sum.capped_seconds += one.capped_seconds;
     sum.allocation_gib += one.allocation_gib;
     ++sum.runs;
   }
@@ -50,15 +55,18 @@ Row mean_of(const std::vector<RunResult>& results, Dom0Policy policy) {
              sum.stalled_percent / n,
              sum.idle_percent / n,
              sum.idle_hard_percent / n,
+             sum.hard_seconds / n,
+             sum.capped_seconds / n,
              sum.allocation_gib / n,
              sum.runs};
 }
 
 std::string line(const char* seed, Dom0Policy policy, const Row& row, double host_gib) {
-  return format("%-5s %-12s %9.1f %10.0f %10.0f %11.1f %8.1f %11.2f %10.2f %10.2f %8.1f\n", seed,
-                std::string(policy_name(policy)).c_str(), row.ooms, row.swapins, row.refaults,
-                row.psi_seconds, row.stalled_percent, row.idle_percent, row.idle_hard_percent,
-                row.allocation_gib, 100.0 * row.allocation_gib / host_gib);
+  return format("%-4s %-11s %4.1f %9.0f %10.0f %8.0f %6.1f %6.2f %6.0f %7.2f %6.0f %6.2f %6.1f\n",
+                seed, std::string(policy_name(policy)).c_str(), row.ooms, row.swapins, row.refaults,
+                row.psi_seconds, row.stalled_percent, row.idle_percent, row.hard_seconds,
+                row.idle_hard_percent, row.capped_seconds, row.allocation_gib,
+                100.0 * row.allocation_gib / host_gib);
 }
 
 }  // namespace
@@ -73,9 +81,9 @@ std::string format(const char* pattern, ...) {
 }
 
 std::string table(const std::vector<RunResult>& results, const std::vector<std::uint64_t>& seeds) {
-  std::string out = format("%-5s %-12s %9s %10s %10s %11s %8s %11s %10s %10s %8s\n", "seed",
-                           "policy", "OOM kills", "swap-ins", "refaults", "PSI some s", "stall %t",
-                           "idle %host", "idle@10%", "alloc GiB", "alloc %");
+  std::string out = format("%-4s %-11s %4s %9s %10s %8s %6s %6s %6s %7s %6s %6s %6s\n", "seed",
+                           "policy", "OOM", "swap-ins", "refaults", "PSI s", "stal%t", "idle%",
+                           "hard s", "idle%hd", "capped", "alloc", "alloc%");
   const double host_gib =
       results.empty() ? 1 : static_cast<double>(results.front().host_kib) / (1024.0 * 1024.0);
   for (std::uint64_t seed : seeds) {

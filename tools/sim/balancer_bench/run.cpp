@@ -45,12 +45,14 @@ Result<RunResult> run(const Scenario& scenario, std::uint64_t seed, Dom0Policy p
     for (std::size_t i = 0; i < guests.size(); ++i) agents[i].tick(guests[i], now);
     simulation.step();
 
-    bool stalled = false, hard_stalled = false;
+    bool stalled = false, hard_stalled = false, capped = false;
     for (std::size_t i = 0; i < guests.size(); ++i) {
       result.guests[i].allocation_kib_seconds += guests[i].current_kib();
       const std::uint64_t stall_ns = guests[i].last_step().stall_some_ns;
       stalled = stalled || stall_ns > 0;
       hard_stalled = hard_stalled || stall_ns >= kHardStallNs;
+      capped = capped || (stall_ns >= kHardStallNs &&
+                          guests[i].current_kib() + kKibPerMib >= guests[i].dom0_target_kib());
     }
     ++result.seconds;
     if (stalled) {
@@ -59,6 +61,7 @@ Result<RunResult> run(const Scenario& scenario, std::uint64_t seed, Dom0Policy p
     }
     if (hard_stalled) {
       ++result.hard_stalled_seconds;
+      if (capped) ++result.capped_stall_seconds;
       result.free_kib_seconds_hard_stalled += kib_from_pages(simulation.host().free_pages());
     }
     if (now % kSampleSeconds == 0) {
