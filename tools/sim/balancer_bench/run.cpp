@@ -51,8 +51,10 @@ Result<RunResult> run(const Scenario& scenario, std::uint64_t seed, Dom0Policy p
       const std::uint64_t stall_ns = guests[i].last_step().stall_some_ns;
       stalled = stalled || stall_ns > 0;
       hard_stalled = hard_stalled || stall_ns >= kHardStallNs;
-      capped = capped || (stall_ns >= kHardStallNs &&
-                          guests[i].current_kib() + kKibPerMib >= guests[i].dom0_target_kib());
+      const std::uint64_t ceiling = guests[i].dom0_target_kib();
+      capped =
+          capped || (stall_ns >= kHardStallNs && guests[i].current_kib() + kKibPerMib >= ceiling &&
+                     ceiling + kKibPerMib < guests[i].static_max_kib());
     }
     ++result.seconds;
     if (stalled) {

@@ -55,8 +55,9 @@ struct RunResult {
   // The same for the seconds in which a guest stalled at least kHardStallNs of it (10 %).
   std::uint64_t hard_stalled_seconds = 0;
   std::uint64_t free_kib_seconds_hard_stalled = 0;
-  // Hard-stall seconds in which a hard-stalled guest held its whole dom0 target (within 1 MiB):
-  // dom0's ceiling, not the guest's own balloon, kept it short.
+  // Hard-stall seconds in which a hard-stalled guest held its whole dom0 target (within 1 MiB)
+  // and that target was below its static-max: dom0's ceiling, not the guest's own balloon or its
+  // maximum, kept it short.
   std::uint64_t capped_stall_seconds = 0;
   std::vector<Sample> series;
 
