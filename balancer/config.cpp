@@ -6,6 +6,7 @@
 #include <sstream>
 #include <utility>
 
+#include "xenballoon/config/reload.h"
 #include "xenballoon/config/strict_yaml.h"
 #include "xenballoon/util/file.h"
 #include "xenballoon/util/parse.h"
@@ -200,15 +201,11 @@ bool looks_like_uuid(std::string_view text) {
 }  // namespace
 
 Result<BalancerConfig> parse_balancer_config(std::string_view yaml, std::string source_name) {
-  BalancerConfig config;
-  config.origin.source_name = std::move(source_name);
-  strict_yaml::Reader reader(config.origin.source_name, strict_yaml::QuotedScalars::kNamed);
-  const std::optional<strict_yaml::Node> root =
-      reader.parse_document(yaml, strict_yaml::DocumentRule::kAtMostOne);
-  if (root) ConfigReader(config, reader).read_document(*root);
-  if (reader.error_count() != 0) return Error{format_errors(reader.errors())};
-  config.origin.lines = reader.lines();
-  return config;
+  return config::parse_strict<BalancerConfig>(
+      yaml, std::move(source_name),
+      [](auto& config, strict_yaml::Reader& reader, const strict_yaml::Node& root) {
+        ConfigReader(config, reader).read_document(root);
+      });
 }
 
 Result<BalancerConfig> load_balancer_config(const std::string& path) {

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "xenballoon/config/agent_config.h"
+#include "xenballoon/config/reload.h"
 #include "xenballoon/config/strict_yaml.h"
 #include "xenballoon/util/file.h"
 
@@ -99,15 +100,11 @@ class ConfigReader {
 }  // namespace
 
 Result<AgentConfig> parse_agent_config(std::string_view yaml, std::string source_name) {
-  AgentConfig config;
-  config.origin.source_name = std::move(source_name);
-  strict_yaml::Reader reader(config.origin.source_name, strict_yaml::QuotedScalars::kNamed);
-  const std::optional<strict_yaml::Node> root =
-      reader.parse_document(yaml, strict_yaml::DocumentRule::kAtMostOne);
-  if (root) ConfigReader(config, reader).read_document(*root);
-  if (reader.error_count() != 0) return Error{format_errors(reader.errors())};
-  config.origin.lines = reader.lines();
-  return config;
+  return config::parse_strict<AgentConfig>(
+      yaml, std::move(source_name),
+      [](auto& config, strict_yaml::Reader& reader, const strict_yaml::Node& root) {
+        ConfigReader(config, reader).read_document(root);
+      });
 }
 
 Result<AgentConfig> load_agent_config(const std::string& path) {
