@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "guarded_target.h"
+#include "xenballoon/config/reload.h"
 #include "xenballoon/daemon/loop.h"
 #include "xenballoon/daemon/signals.h"
 #include "xenballoon/http/server.h"
@@ -393,25 +394,11 @@ void Balancer::apply_config() {
 }
 
 void Balancer::reload_config() {
-  if (options_.config_path.empty()) {
-    log::info("SIGHUP: no configuration file to reload (running on defaults)");
-    return;
-  }
-  auto loaded = load_balancer_config(options_.config_path);
-  if (loaded) {
-    options_.overrides.apply(*loaded);
-    auto problems = validate(*loaded);
-    if (!problems.empty()) loaded = Error{format_errors(problems)};
-  }
-  if (!loaded) {
-    log::error("SIGHUP: keeping the running configuration; the new one is invalid:\n" +
-               loaded.error().message);
-    return;
-  }
-  if (loaded->web.listen_address != config_.web.listen_address) {
-    log::warning("SIGHUP: web.listen_address changes only on restart");
-  }
-  if (loaded->pidfile != config_.pidfile) log::warning("SIGHUP: pidfile changes only on restart");
+  auto loaded = config::reload(
+      options_.config_path, config_, &load_balancer_config,
+      [this](auto& config) { options_.overrides.apply(config); },
+      [](const auto& config) { return validate(config); });
+  if (!loaded) return;
   const bool was_dry_run = dry_run();
   const auto old_progress = progress_options(config_);
   config_ = std::move(*loaded);
