@@ -130,7 +130,7 @@ Result<void> Balancer::ensure_writer() {
     return client.error();
   }
   writer_ = std::move(*client);
-  // --target-setter: only xenstore is built so far (main refuses libxl).
+  // the xenstore setter, used unless options_.target_setter is set (--target-setter libxl)
   setter_ = std::make_unique<dom0::XenstoreTargetSetter>(*writer_);
   writer_problem_.clear();
   return {};
@@ -142,11 +142,14 @@ void Balancer::drop_writer_on(const Error& error) {
   writer_.reset();
 }
 
-Result<void> Balancer::set_target_if_same(std::uint32_t domid, const std::string& uuid,
-                                          std::uint64_t target_kib) {
+Result<void> Balancer::set_target(std::uint32_t domid, const PlannedFrom& planned,
+                                  std::uint64_t target_kib) {
   if (auto connected = ensure_writer(); !connected) return connected;
-  // Domain ids are reused: the domain must still be the one this step planned for.
-  auto written = set_target_if_same_domain(*writer_, *setter_, domid, uuid, target_kib);
+  // Domain ids are reused and targets move under a step: the domain and its target must still be
+  // the ones this step planned from.
+  auto written =
+      set_target_if_unchanged(*writer_, options_.target_setter ? *options_.target_setter : *setter_,
+                              domid, planned, target_kib);
   if (!written) drop_writer_on(written.error());
   return written;
 }
@@ -350,7 +353,7 @@ void Balancer::step() {
         }
         continue;
       }
-      auto written = set_target_if_same(in->domid, in->uuid, action.to_kib);
+      auto written = set_target(in->domid, PlannedFrom{in->uuid, in->target_kib}, action.to_kib);
       if (!written) {
         ++next.write_errors;
         log::warning(who + ": target " + change + " not set: " + written.error().message);

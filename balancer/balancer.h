@@ -17,6 +17,7 @@
 
 #include "balancer_metrics.h"
 #include "config.h"
+#include "guarded_target.h"
 #include "xenballoon/daemon/web.h"
 #include "xenballoon/dom0/balance.h"
 #include "xenballoon/dom0/guest_cache.h"
@@ -41,6 +42,8 @@ struct Options {
   std::string config_path;       // "" = built-in defaults (SIGHUP has nothing to reload)
   std::string host_memory_file;  // used when no hypervisor answers; "" = none
   std::string xenstore_socket;   // "" = libxenstore's own choice
+  // How targets are set; null: memory/target through xenstore (dom0::XenstoreTargetSetter).
+  std::shared_ptr<dom0::TargetSetter> target_setter;
   CliOverrides overrides;
 };
 
@@ -71,8 +74,8 @@ class Balancer {
   void reload_config();
   void apply_config();
   std::optional<dom0::HostMemory> read_host();
-  Result<void> set_target_if_same(std::uint32_t domid, const std::string& uuid,
-                                  std::uint64_t target_kib);
+  Result<void> set_target(std::uint32_t domid, const PlannedFrom& planned,
+                          std::uint64_t target_kib);
   Result<void> ensure_writer();
   void drop_writer_on(const Error& error);
   daemon::Health health();

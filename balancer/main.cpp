@@ -12,6 +12,7 @@
 #include "balancer.h"
 #include "config.h"
 #include "xenballoon/daemon/flags.h"
+#include "xenballoon/dom0/target_setter.h"
 #include "xenballoon/result.h"
 #include "xenballoon/util/log.h"
 #include "xenballoon/util/pidfile.h"
@@ -34,8 +35,10 @@ Options:
       --check-config           validate the configuration, print problems, exit 0 if usable
   -n, --dry-run                compute, log and export targets; never set one
       --host-memory-file FILE  host memory ("total_kib free_kib") when no hypervisor answers
-      --target-setter KIND     how targets are set: xenstore (memory/target; the only one built)
-                               or libxl (not built yet)
+      --target-setter KIND     how targets are set: libxl (libxl_set_memory_target, as xl
+                               mem-set: also raises max_pages; needed on real Xen), xenstore
+                               (memory/target only) or auto (default: libxl when it opens,
+                               else xenstore)
       --pidfile FILE           pidfile (overrides pidfile; "" for none)
       --web.listen-address A   [host]:port for /metrics (overrides web.listen_address)
       --log.level LEVEL        debug, info, warning or error (overrides log_level)
@@ -69,14 +72,14 @@ int main(int argc, char** argv) {
   flags.flag("check-config", 0, &check);
   flags.flag("dry-run", 'n', &dry_run);
   flags.option("host-memory-file", 0, &options.host_memory_file);
-  flags.option("target-setter", 0, [](std::string_view text) -> Result<void> {
-    if (text == "xenstore") return {};
-    if (text == "libxl") {
-      return Error{
-          "--target-setter libxl: not built yet; this build sets targets through xenstore "
-          "(memory/target) only"};
+  std::string target_setter = "auto";
+  flags.option("target-setter", 0, [&](std::string_view text) -> Result<void> {
+    if (text == "xenstore" || text == "libxl" || text == "auto") {
+      target_setter = std::string(text);
+      return {};
     }
-    return Error{"--target-setter: expected xenstore or libxl, got \"" + std::string(text) + "\""};
+    return Error{"--target-setter: expected auto, libxl or xenstore, got \"" + std::string(text) +
+                 "\""};
   });
   flags.option("pidfile", 0, [&](std::string_view text) -> Result<void> {
     overrides.pidfile = std::string(text);
@@ -127,6 +130,23 @@ int main(int argc, char** argv) {
       return 1;
     }
     pidfile = std::move(*acquired);
+  }
+
+  if (target_setter != "xenstore") {
+    std::string why_not;
+    std::shared_ptr<dom0::TargetSetter> libxl = dom0::open_libxl_target_setter(&why_not);
+    if (libxl) {
+      log::info("setting targets through libxl (libxl_set_memory_target)");
+      options.target_setter = std::move(libxl);
+    } else if (target_setter == "libxl") {
+      std::fprintf(stderr, "%s: --target-setter libxl: %s\n", kProgram, why_not.c_str());
+      return 1;
+    } else {
+      log::info("setting targets through xenstore (memory/target): libxl unavailable (" +
+                why_not + ")");
+    }
+  } else {
+    log::info("setting targets through xenstore (memory/target)");
   }
 
   options.config_path = config_path;

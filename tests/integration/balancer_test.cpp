@@ -101,9 +101,9 @@ class Host {
     for (const auto& g : guests_) total_kib_ += g.target_kib;
     dom0_ = std::make_unique<XsHandle>(xenstored_.socket());
     for (const auto& g : guests_) make_guest(*dom0_, g, 0);
-    // Everything is in place before the thread starts.
-    XsHandle setup(xenstored_.socket());
-    tick(setup);
+    // Handles are opened by this thread only (XsHandle sets XENSTORED_PATH for the call).
+    xs_ = std::make_unique<XsHandle>(xenstored_.socket());
+    tick();  // everything is in place before the thread starts
     thread_ = std::thread([this] { run(); });
   }
   ~Host() {
@@ -152,6 +152,21 @@ class Host {
     last_target_.erase(domid);
     xs_release_domain(dom0_->get(), domid);
     dom0_->rm("/local/domain/" + std::to_string(domid));
+  }
+  // xenstored restarted: its state is lost, so the toolstack lays the guests out again, at their
+  // first targets (what a host whose toolstack restores its domains would do).
+  void restart_xenstored() {
+    std::lock_guard pass(pass_mutex_);
+    xenstored_.restart();
+    dom0_ = std::make_unique<XsHandle>(xenstored_.socket());
+    xs_ = std::make_unique<XsHandle>(xenstored_.socket());
+    std::vector<GuestSpec> guests;
+    {
+      std::lock_guard lock(mutex_);
+      guests = guests_;
+    }
+    for (const auto& g : guests) make_guest(*dom0_, g, 0);
+    last_target_.clear();
   }
   // A new domain under a domid used before (a new uuid for each generation).
   void create(const GuestSpec& guest, unsigned generation) {
@@ -210,8 +225,9 @@ class Host {
 
   // One pass of the stand-in toolstack: each guest holds its target at once (and says so in
   // what it publishes), and the host memory file says what is left.
-  void tick(XsHandle& xs) {
+  void tick() {
     std::lock_guard pass(pass_mutex_);
+    XsHandle& xs = *xs_;
     std::vector<GuestSpec> guests;
     {
       std::lock_guard lock(mutex_);
@@ -249,9 +265,8 @@ class Host {
   }
 
   void run() {
-    XsHandle xs(xenstored_.socket());
     while (running_) {
-      tick(xs);
+      tick();
       std::this_thread::sleep_for(50ms);
     }
   }
@@ -260,7 +275,8 @@ class Host {
   Xenstored xenstored_;
   std::unique_ptr<XsHandle> dom0_;
   std::uint64_t total_kib_ = 0;
-  std::mutex pass_mutex_;  // held through a pass of the toolstack
+  std::mutex pass_mutex_;         // held through a pass of the toolstack
+  std::unique_ptr<XsHandle> xs_;  // the toolstack's; under pass_mutex_
   std::mutex mutex_;
   std::vector<GuestSpec> guests_;                  // under mutex_
   std::vector<Change> changes_;                    // under mutex_
@@ -442,6 +458,7 @@ TEST_CASE("a dry run changes no target but exports the proposed ones") {
   Host host({kBusy, kIdle, kPinned});
   Balancer balancer(host, {"--dry-run"});
   REQUIRE(balancer.wait_steps(3));
+  INFO(balancer.log());
   CHECK(host.target_kib(kBusy.domid) == kBusy.target_kib);
   CHECK(host.target_kib(kIdle.domid) == kIdle.target_kib);
   CHECK(host.target_kib(kPinned.domid) == kPinned.target_kib);
@@ -492,36 +509,48 @@ TEST_CASE("a destroyed guest is dropped from metrics and a reused domid is a new
   CHECK(balancer.process().running());
 }
 
-TEST_CASE("a target is written only to the domain it was planned for, never to a reused domid") {
+TEST_CASE("a target is written only to the domain and from the target a step planned for") {
   Host host({kBusy});
-  std::this_thread::sleep_for(100ms);  // the toolstack has opened its connection
   auto client = xenballoon::xenstore::Client::open(host.xenstored().socket());
   REQUIRE(client.ok());
   xenballoon::dom0::XenstoreTargetSetter setter(**client);
-  using xenballoon::balancer::set_target_if_same_domain;
+  using xenballoon::balancer::PlannedFrom;
+  using xenballoon::balancer::set_target_if_unchanged;
+  const PlannedFrom planned{uuid_of(kBusy.domid), kBusy.target_kib};
 
   // The domid is another domain's now (another uuid): nothing is written.
-  auto other = set_target_if_same_domain(**client, setter, kBusy.domid, uuid_of(kBusy.domid, 7),
-                                         1536 * kMib);
+  auto other =
+      set_target_if_unchanged(**client, setter, kBusy.domid,
+                              PlannedFrom{uuid_of(kBusy.domid, 7), kBusy.target_kib}, 1536 * kMib);
   REQUIRE_FALSE(other.ok());
   CHECK(other.error().errnum == ESTALE);
   CHECK(other.error().message.find("is now another domain (uuid " + uuid_of(kBusy.domid)) !=
         std::string::npos);
   CHECK(host.target_kib(kBusy.domid) == kBusy.target_kib);
   // No uuid to compare with is never a match.
-  CHECK_FALSE(set_target_if_same_domain(**client, setter, kBusy.domid, "", 1536 * kMib).ok());
+  CHECK_FALSE(set_target_if_unchanged(**client, setter, kBusy.domid,
+                                      PlannedFrom{"", kBusy.target_kib}, 1536 * kMib)
+                  .ok());
+  // The target moved since the step read it (xl mem-set, a xenstored restart): not written.
+  auto moved = set_target_if_unchanged(**client, setter, kBusy.domid,
+                                       PlannedFrom{uuid_of(kBusy.domid), 900 * kMib}, 1536 * kMib);
+  REQUIRE_FALSE(moved.ok());
+  CHECK(moved.error().errnum == ESTALE);
+  CHECK(moved.error().message.find("memory/target is 1048576 KiB now, the step planned from "
+                                   "921600 KiB") != std::string::npos);
+  CHECK(host.target_kib(kBusy.domid) == kBusy.target_kib);
   // A domain that is gone.
-  auto gone = set_target_if_same_domain(**client, setter, 9, uuid_of(9), 1536 * kMib);
+  auto gone =
+      set_target_if_unchanged(**client, setter, 9, PlannedFrom{uuid_of(9), 1024}, 1536 * kMib);
   REQUIRE_FALSE(gone.ok());
   CHECK(gone.error().errnum == ENOENT);
-  CHECK(host.target_kib(kBusy.domid) == kBusy.target_kib);
 
-  // The domain it was planned for: written, and still refused above static-max.
-  CHECK(set_target_if_same_domain(**client, setter, kBusy.domid, uuid_of(kBusy.domid), 1536 * kMib)
-            .ok());
+  // What it was planned for: written, and still refused above static-max.
+  CHECK(set_target_if_unchanged(**client, setter, kBusy.domid, planned, 1536 * kMib).ok());
   CHECK(host.target_kib(kBusy.domid) == 1536 * kMib);
-  auto too_big = set_target_if_same_domain(**client, setter, kBusy.domid, uuid_of(kBusy.domid),
-                                           kBusy.static_max_kib + 1);
+  auto too_big = set_target_if_unchanged(**client, setter, kBusy.domid,
+                                         PlannedFrom{uuid_of(kBusy.domid), 1536 * kMib},
+                                         kBusy.static_max_kib + 1);
   REQUIRE_FALSE(too_big.ok());
   CHECK(too_big.error().errnum == EINVAL);
   CHECK(host.target_kib(kBusy.domid) == 1536 * kMib);
@@ -544,6 +573,24 @@ TEST_CASE("a guest without an agent is uncooperative, said once, and keeps its t
   REQUIRE(first != std::string::npos);
   CHECK(log.find(said, first + 1) == std::string::npos);
   CHECK(host.peak_kib() <= host.total_kib() - kReserveKib);
+}
+
+TEST_CASE("a xenstored restart is survived: the balancer reconnects and balances again") {
+  Host host({kBusy, kIdle, kPinned});
+  Balancer balancer(host);
+  REQUIRE(wait_until([&] { return host.target_kib(kBusy.domid) > kBusy.target_kib; }, 30s));
+  host.restart_xenstored();  // every target back at its first value
+  CHECK(host.target_kib(kBusy.domid) == kBusy.target_kib);
+  CHECK(wait_until(
+      [&] {
+        return balancer.metric("xenballoon_balancer_xenstore_connected") == 1 &&
+               host.target_kib(kBusy.domid) > kBusy.target_kib;
+      },
+      30s));
+  CHECK(host.target_kib(kPinned.domid) == kPinned.target_kib);
+  CHECK(host.peak_kib() <= host.total_kib() - kReserveKib);
+  CHECK(http_get(balancer.port(), "/healthz").status == 200);
+  CHECK(balancer.process().running());
 }
 
 TEST_CASE("SIGHUP with a broken configuration keeps the old one and the daemon running") {
@@ -680,7 +727,7 @@ TEST_CASE("a host memory file that goes bad stops balancing until it is good aga
   CHECK(balancer.log().find("host memory known again") != std::string::npos);
 }
 
-TEST_CASE("balancer command line, landing page and the libxl setter not built yet") {
+TEST_CASE("balancer command line, landing page and the choice of target setter") {
   auto help = run_command({XENBALLOON_BALANCER_BIN, "--help"});
   CHECK(help.exit_code == 0);
   CHECK(help.out.find("--host-memory-file") != std::string::npos);
@@ -688,10 +735,17 @@ TEST_CASE("balancer command line, landing page and the libxl setter not built ye
   auto version = run_command({XENBALLOON_BALANCER_BIN, "--version"});
   CHECK(version.exit_code == 0);
   CHECK(version.out.rfind("xenballoon-balancer ", 0) == 0);
-  auto libxl = run_command({XENBALLOON_BALANCER_BIN, "--target-setter", "libxl", "--check-config",
-                            "--config", "/dev/null"});
-  CHECK(libxl.exit_code == 2);
-  CHECK(libxl.err.find("libxl: not built yet") != std::string::npos);
+  // No hypervisor here: libxl does not open, so asking for it is an error that says why, and the
+  // default (auto) falls back to xenstore.
+  {
+    TempDir dir;
+    auto libxl = run_command(
+        {XENBALLOON_BALANCER_BIN, "--target-setter", "libxl", "--config", "/dev/null", "--pidfile",
+         dir.path() + "/pid", "--web.listen-address", "127.0.0.1:" + std::to_string(free_port())},
+        {{"XENSTORED_PATH", dir.path() + "/no-socket"}}, 5s);
+    CHECK(libxl.exit_code == 1);
+    CHECK(libxl.err.find("--target-setter libxl: ") != std::string::npos);
+  }
   CHECK(run_command({XENBALLOON_BALANCER_BIN, "--target-setter", "carrier-pigeon"}).exit_code == 2);
   CHECK(run_command({XENBALLOON_BALANCER_BIN, "--target-setter", "xenstore", "--check-config",
                      "--config", "/dev/null"})
@@ -699,6 +753,12 @@ TEST_CASE("balancer command line, landing page and the libxl setter not built ye
 
   Host host({kBusy});
   Balancer balancer(host, {"--dry-run", "--target-setter", "xenstore"});
+  CHECK(balancer.log().find("setting targets through xenstore (memory/target)") !=
+        std::string::npos);
+  Balancer fallback(host, {"--dry-run"});
+  CHECK(
+      fallback.log().find("setting targets through xenstore (memory/target): libxl unavailable") !=
+      std::string::npos);
   auto landing = http_get(balancer.port(), "/");
   CHECK(landing.status == 200);
   CHECK(landing.body.find("xenballoon-balancer") != std::string::npos);

@@ -171,7 +171,7 @@ inline constexpr Family kBalancerTargetWrites{"xenballoon_balancer_target_writes
                                               "Targets set, by direction (up, down)."};
 inline constexpr Family kBalancerTargetWriteErrors{
     "xenballoon_balancer_target_write_errors_total", Type::kCounter,
-    "Targets not set: refused, failed, or the domid changed domain before the write."};
+    "Targets not set: refused, failed, or stale at the write (another domain, a moved target)."};
 inline constexpr Family kBalancerSteps{"xenballoon_balancer_steps_total", Type::kCounter,
                                        "Steps planned."};
 inline constexpr Family kBalancerStepDuration{"xenballoon_balancer_step_duration_seconds",
