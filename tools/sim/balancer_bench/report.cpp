@@ -97,6 +97,8 @@ std::string table(const std::vector<RunResult>& results, const std::vector<std::
     const Row mean = mean_of(results, policy);
     if (mean.runs != 0) out += line("mean", policy, mean, host_gib);
   }
+  out +=
+      "(no lost-work column: the model does not count work done; OOM kills and stall stand in)\n";
   return out;
 }
 
