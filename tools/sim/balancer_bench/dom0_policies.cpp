@@ -220,6 +220,13 @@ void Dom0Controller::step_balancer(Simulation& simulation,
                                     : static_cast<double>(kDom0IntervalSeconds);
   last_plan_ = now;
   const balance::Plan plan = balance::plan_step(host, inputs, settings_, elapsed);
+  for (std::size_t i = 0; i < plan.guests.size() && i < inputs.size(); ++i) {
+    const balance::GuestPlan& p = plan.guests[i];
+    if (p.reason != balance::Reason::kWaitingForFree) continue;
+    ++waits_.waiting;
+    if (host.free_kib > settings_.host_reserve_kib + settings_.min_step_kib) ++waits_.with_free;
+    if (p.need_kib > inputs[i].actual_kib.value_or(inputs[i].target_kib)) ++waits_.needy;
+  }
   for (const balance::Action& action : plan.actions) {
     if (action.domid == 0 || action.domid > guests.size() || action.to_kib == action.from_kib) {
       continue;

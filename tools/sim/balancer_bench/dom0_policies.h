@@ -47,6 +47,14 @@ class Dom0Controller {
 
   Dom0Policy policy() const { return policy_; }
 
+  // balancer only: guest-steps the plan left waiting_for_free, those of them in which the host
+  // had more than the reserve plus min_step_kib free (the headroom budget held the grow back),
+  // and those in which the guest's need was above what it held.
+  struct WaitCounts {
+    std::uint64_t waiting = 0, with_free = 0, needy = 0;
+  };
+  const WaitCounts& waits() const { return waits_; }
+
  private:
   // Targets (KiB, one per guest) applied the way the balancer applies a plan: every shrink at
   // once, then grows within the host's free memory less the reserve and within what the host can
@@ -59,6 +67,7 @@ class Dom0Controller {
   dom0::balance::Settings settings_;  // defaults: the reserve, min and min step for everyone
   dom0::balance::GuestProgress progress_;
   std::optional<std::int64_t> last_plan_;
+  WaitCounts waits_;
 };
 
 }  // namespace xenballoon::sim::balancer_bench

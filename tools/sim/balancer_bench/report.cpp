@@ -131,6 +131,20 @@ std::string goal_check(const std::vector<RunResult>& results) {
              balancer.psi_seconds, alone.psi_seconds, stall_fewer, stall_met ? "PASS" : "MISSED");
   out += format("  host memory idle while any guest stalls <= 5 %%: %.2f %% [%s]\n",
                 balancer.idle_percent, idle_met ? "PASS" : "MISSED");
+  double waiting = 0, with_free = 0, needy = 0, steps = 0;
+  for (const RunResult& r : results) {
+    if (r.policy != Dom0Policy::kBalancer) continue;
+    waiting += static_cast<double>(r.waits.waiting);
+    with_free += static_cast<double>(r.waits.with_free);
+    needy += static_cast<double>(r.waits.needy);
+    steps += static_cast<double>(r.seconds / kDom0IntervalSeconds * r.guests.size());
+  }
+  const double runs = balancer.runs;
+  out += format(
+      "  (balancer plans, mean per run: %.0f of %.0f guest-steps waiting_for_free, %.0f of them "
+      "with the host above reserve + min step free, %.0f with the need above what the guest "
+      "held)\n",
+      waiting / runs, steps / runs, with_free / runs, needy / runs);
   out += oom_met && swap_met && stall_met && idle_met ? "every goal met\n"
                                                       : "goal missed (see above)\n";
   return out;

@@ -84,6 +84,7 @@ Result<RunResult> run(const Scenario& scenario, std::uint64_t seed, Dom0Policy p
     }
   }
 
+  result.waits = dom0.waits();
   for (std::size_t i = 0; i < guests.size(); ++i) {
     const GuestSnapshot end = guests[i].snapshot();
     GuestTotals& out = result.guests[i];

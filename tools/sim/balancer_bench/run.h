@@ -59,6 +59,7 @@ struct RunResult {
   // and that target was below its static-max: dom0's ceiling, not the guest's own balloon or its
   // maximum, kept it short.
   std::uint64_t capped_stall_seconds = 0;
+  Dom0Controller::WaitCounts waits;  // balancer only
   std::vector<Sample> series;
 
   template <typename Field>
