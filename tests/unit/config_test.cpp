@@ -75,7 +75,8 @@ TEST_CASE("an empty configuration holds every default") {
   CHECK(config.pressure.shrink_cooldown_seconds == 60);
   CHECK(config.on_exit == OnExit::kDom0Target);
   CHECK(config.vmstat_fields == std::vector<std::string>{"pswpin", "pswpout", "pgpgin", "pgpgout",
-                                                         "pgfault", "pgmajfault", "oom_kill"});
+                                                         "pgfault", "pgmajfault", "oom_kill",
+                                                         "workingset_refault_file"});
   CHECK_FALSE(config.legacy_paths);
   CHECK(config.web.listen_address == ":9750");
   CHECK(config.paths.procfs == "/proc");

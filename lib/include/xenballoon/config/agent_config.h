@@ -72,7 +72,8 @@ struct AgentConfig {
   PressureConfig pressure;
   OnExit on_exit = OnExit::kDom0Target;
   std::vector<std::string> vmstat_fields = {"pswpin",  "pswpout",    "pgpgin",  "pgpgout",
-                                            "pgfault", "pgmajfault", "oom_kill"};
+                                            "pgfault", "pgmajfault", "oom_kill",
+                                            "workingset_refault_file"};
   bool legacy_paths = false;
   WebConfig web;
   PathsConfig paths;
