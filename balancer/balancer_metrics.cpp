@@ -1,9 +1,9 @@
 #include "balancer_metrics.h"
 
-#include <charconv>
 #include <string_view>
 
 #include "xenballoon/dom0/label_text.h"
+#include "xenballoon/metrics/text_writer.h"
 #include "xenballoon/metrics/vocabulary.h"
 
 namespace xenballoon::balancer {
@@ -14,43 +14,7 @@ using metrics::Type;
 
 constexpr std::uint64_t kBytesPerKib = 1024;
 
-void append_number(std::string& out, std::uint64_t value) {
-  char buf[24];
-  auto end = std::to_chars(buf, buf + sizeof buf, value).ptr;
-  out.append(buf, end);
-}
-
-void append_number(std::string& out, double value) {
-  char buf[40];
-  auto end = std::to_chars(buf, buf + sizeof buf, value).ptr;
-  out.append(buf, end);
-}
-
-std::string_view type_name(Type type) {
-  switch (type) {
-    case Type::kCounter:
-      return "counter";
-    case Type::kHistogram:
-      return "histogram";
-    case Type::kGauge:
-      break;
-  }
-  return "gauge";
-}
-
-void header(std::string& out, const Family& family) {
-  out.append("# HELP ").append(family.name).append(" ").append(family.help).append("\n");
-  out.append("# TYPE ").append(family.name).append(" ").append(type_name(family.type));
-  out.push_back('\n');
-}
-
-template <typename T>
-void scalar(std::string& out, const Family& family, T value) {
-  header(out, family);
-  out.append(family.name).push_back(' ');
-  append_number(out, value);
-  out.push_back('\n');
-}
+using metrics::append_number;
 
 std::string guest_labels(const GuestRow& row) {
   std::string labels = "domid=\"";
@@ -71,7 +35,7 @@ void guest_family(std::string& out, const Family& family, const std::vector<Gues
   for (std::size_t i = 0; i < rows.size(); ++i) {
     auto value = value_of(rows[i]);
     if (!value) continue;
-    if (!written) header(out, family);
+    if (!written) metrics::append_header(out, family);
     written = true;
     out.append(family.name).append("{").append(labels[i]).append("} ");
     append_number(out, *value);
@@ -107,7 +71,7 @@ std::string render(const Snapshot& s) {
   guest_family(out, kBalancerWeight, s.guests, labels,
                [](const GuestRow& r) { return std::optional<double>(r.weight); });
   if (!s.guests.empty()) {
-    header(out, kBalancerGuestState);
+    metrics::append_header(out, kBalancerGuestState);
     for (std::size_t i = 0; i < s.guests.size(); ++i) {
       for (dom0::balance::GuestState state : kAllStates) {
         out.append(kBalancerGuestState.name).append("{").append(labels[i]).append(",state=\"");
@@ -117,40 +81,43 @@ std::string render(const Snapshot& s) {
       }
     }
   }
-  scalar(out, kBalancerGuests, static_cast<std::uint64_t>(s.guests.size()));
+  metrics::append_single(out, kBalancerGuests, static_cast<std::uint64_t>(s.guests.size()));
 
   if (s.host) {
-    scalar(out, kBalancerHostTotal, s.host->total_bytes);
-    scalar(out, kBalancerHostFree, s.host->free_bytes);
+    metrics::append_single(out, kBalancerHostTotal, s.host->total_bytes);
+    metrics::append_single(out, kBalancerHostFree, s.host->free_bytes);
   }
-  scalar(out, kBalancerHostReserved, s.host_reserved_kib * kBytesPerKib);
-  scalar(out, kBalancerDom0, s.dom0_kib * kBytesPerKib);
-  if (s.available_kib) scalar(out, kBalancerAvailable, *s.available_kib * kBytesPerKib);
-  if (s.unmet_kib) scalar(out, kBalancerUnmetNeed, *s.unmet_kib * kBytesPerKib);
+  metrics::append_single(out, kBalancerHostReserved, s.host_reserved_kib * kBytesPerKib);
+  metrics::append_single(out, kBalancerDom0, s.dom0_kib * kBytesPerKib);
+  if (s.available_kib)
+    metrics::append_single(out, kBalancerAvailable, *s.available_kib * kBytesPerKib);
+  if (s.unmet_kib) metrics::append_single(out, kBalancerUnmetNeed, *s.unmet_kib * kBytesPerKib);
   if (s.unreclaimable_kib) {
-    scalar(out, kBalancerUnreclaimable, *s.unreclaimable_kib * kBytesPerKib);
+    metrics::append_single(out, kBalancerUnreclaimable, *s.unreclaimable_kib * kBytesPerKib);
   }
-  scalar(out, kBalancerBalancing, static_cast<std::uint64_t>(s.balancing));
-  scalar(out, kBalancerDryRun, static_cast<std::uint64_t>(s.dry_run));
-  scalar(out, kBalancerXenstoreConnected, static_cast<std::uint64_t>(s.xenstore_connected));
+  metrics::append_single(out, kBalancerBalancing, static_cast<std::uint64_t>(s.balancing));
+  metrics::append_single(out, kBalancerDryRun, static_cast<std::uint64_t>(s.dry_run));
+  metrics::append_single(out, kBalancerXenstoreConnected,
+                         static_cast<std::uint64_t>(s.xenstore_connected));
 
-  header(out, kBalancerDecisions);
+  metrics::append_header(out, kBalancerDecisions);
   for (std::size_t i = 0; i < kAllReasons.size(); ++i) {
     out.append(kBalancerDecisions.name).append("{reason=\"");
     out.append(dom0::balance::to_string(kAllReasons[i])).append("\"} ");
     append_number(out, s.decisions[i]);
     out.push_back('\n');
   }
-  header(out, kBalancerTargetWrites);
+  metrics::append_header(out, kBalancerTargetWrites);
   out.append(kBalancerTargetWrites.name).append("{direction=\"up\"} ");
   append_number(out, s.writes_up);
   out.append("\n").append(kBalancerTargetWrites.name).append("{direction=\"down\"} ");
   append_number(out, s.writes_down);
   out.push_back('\n');
-  scalar(out, kBalancerTargetWriteErrors, s.write_errors);
-  scalar(out, kBalancerSteps, s.steps);
-  scalar(out, kBalancerStepDuration, s.step_seconds);
-  if (s.last_step_unix_seconds) scalar(out, kBalancerLastStep, *s.last_step_unix_seconds);
+  metrics::append_single(out, kBalancerTargetWriteErrors, s.write_errors);
+  metrics::append_single(out, kBalancerSteps, s.steps);
+  metrics::append_single(out, kBalancerStepDuration, s.step_seconds);
+  if (s.last_step_unix_seconds)
+    metrics::append_single(out, kBalancerLastStep, *s.last_step_unix_seconds);
   return out;
 }
 

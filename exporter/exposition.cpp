@@ -1,9 +1,9 @@
 #include "exposition.h"
 
-#include <charconv>
 #include <chrono>
 
 #include "xenballoon/dom0/label_text.h"
+#include "xenballoon/metrics/text_writer.h"
 #include "xenballoon/metrics/vocabulary.h"
 
 namespace xenballoon::dom0 {
@@ -12,21 +12,8 @@ namespace {
 using metrics::Family;
 using metrics::Type;
 
-void append_number(std::string& out, std::uint64_t value) {
-  char buf[24];
-  auto end = std::to_chars(buf, buf + sizeof buf, value).ptr;
-  out.append(buf, end);
-}
-
-void append_number(std::string& out, double value) {
-  char buf[40];
-  auto end = std::to_chars(buf, buf + sizeof buf, value).ptr;
-  out.append(buf, end);
-}
-
-void append_number(std::string& out, bool value) {
-  out.push_back(value ? '1' : '0');
-}
+using metrics::append_header;
+using metrics::append_number;
 
 void append_number(std::string& out, const metrics::SampleValue& value) {
   if (value.integer) {
@@ -34,23 +21,6 @@ void append_number(std::string& out, const metrics::SampleValue& value) {
   } else {
     append_number(out, value.real);
   }
-}
-
-std::string_view type_name(Type type) {
-  switch (type) {
-    case Type::kCounter:
-      return "counter";
-    case Type::kHistogram:
-      return "histogram";
-    case Type::kGauge:
-      break;
-  }
-  return "gauge";
-}
-
-void append_header(std::string& out, std::string_view name, std::string_view help, Type type) {
-  out.append("# HELP ").append(name).append(" ").append(help).append("\n");
-  out.append("# TYPE ").append(name).append(" ").append(type_name(type)).append("\n");
 }
 
 // Writes one family over all guests; the header only when some guest has a value.
@@ -128,14 +98,6 @@ void write_guests(std::string& out, const std::vector<const GuestRecord*>& guest
                      [](const GuestView& v) { return v.last_update_unix_seconds; });
 }
 
-template <typename Number>
-void write_single(std::string& out, const Family& family, Number value) {
-  append_header(out, family.name, family.help, family.type);
-  out.append(family.name).append(" ");
-  append_number(out, value);
-  out.push_back('\n');
-}
-
 }  // namespace
 
 std::string render_exposition(const GuestCache& cache, const ScrapeContext& context) {
@@ -153,8 +115,8 @@ std::string render_exposition(const GuestCache& cache, const ScrapeContext& cont
     // About 80 series of about 130 bytes for a guest running the agent.
     out.reserve(4096 + exported.size() * 80 * 130);
     write_guests(out, exported);
-    write_single(out, metrics::kGuests, static_cast<std::uint64_t>(exported.size()));
-    write_single(out, metrics::kGuestsWithAgent, with_agent);
+    metrics::append_single(out, metrics::kGuests, static_cast<std::uint64_t>(exported.size()));
+    metrics::append_single(out, metrics::kGuestsWithAgent, with_agent);
     append_header(out, metrics::kParseErrors.name, metrics::kParseErrors.help,
                   metrics::kParseErrors.type);
     for (const auto& [reason, count] : stats.parse_errors) {
@@ -164,18 +126,19 @@ std::string render_exposition(const GuestCache& cache, const ScrapeContext& cont
       append_number(out, count);
       out.push_back('\n');
     }
-    write_single(out, metrics::kCacheUpdates, stats.updates);
+    metrics::append_single(out, metrics::kCacheUpdates, stats.updates);
   });
   if (context.feed) {
-    write_single(out, metrics::kExporterConnected, context.feed->connected.load());
-    write_single(out, metrics::kExporterReconnects, context.feed->reconnects.load());
+    metrics::append_single(out, metrics::kExporterConnected, context.feed->connected.load());
+    metrics::append_single(out, metrics::kExporterReconnects, context.feed->reconnects.load());
   }
   if (context.host) {
-    write_single(out, metrics::kHostMemoryTotal, context.host->total_bytes);
-    write_single(out, metrics::kHostMemoryFree, context.host->free_bytes);
+    metrics::append_single(out, metrics::kHostMemoryTotal, context.host->total_bytes);
+    metrics::append_single(out, metrics::kHostMemoryFree, context.host->free_bytes);
   }
-  write_single(out, metrics::kScrapeDuration,
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  metrics::append_single(
+      out, metrics::kScrapeDuration,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return out;
 }
 
