@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench_flags.h"
 #include "plot.h"
 #include "report.h"
 #include "run.h"
@@ -42,67 +43,29 @@ struct Options {
   std::optional<double> hours;
 };
 
-void usage(std::FILE* out) {
-  std::fprintf(out,
-               "usage: xenballoon-balancer-bench [--scenario FILE] [--seed N]... [--hours H]\n"
-               "                                 [--csv FILE] [--plot PREFIX]\n"
-               "Runs the static, selfballoon, squeezed, qmemman and balancer dom0 policies on\n"
-               "one oversubscribed host in virtual time and prints a table and the goals.\n"
-               "Without --scenario: balancer-oversubscribed; without --seed: seeds 0, 1, 2.\n"
-               "--hours cuts the scenario short; --csv writes the time series; --plot writes\n"
-               "PREFIX-<policy>.png for the first seed (needs gnuplot).\n");
-}
+constexpr const char* kUsage =
+    R"(usage: xenballoon-balancer-bench [--scenario FILE] [--seed N]... [--hours H]
+                                 [--csv FILE] [--plot PREFIX]
+Runs the static, selfballoon, squeezed, qmemman and balancer dom0 policies on
+one oversubscribed host in virtual time and prints a table and the goals.
+Without --scenario: balancer-oversubscribed; without --seed: seeds 0, 1, 2.
+--hours cuts the scenario short; --csv writes the time series; --plot writes
+PREFIX-<policy>.png for the first seed (needs gnuplot).
+)";
 
-std::optional<Options> parse_options(int argc, char** argv) {
+std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    auto value = [&]() -> std::optional<std::string> {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "%s needs a value\n", argv[i]);
-        return std::nullopt;
-      }
-      return std::string(argv[++i]);
-    };
-    if (arg == "--help" || arg == "-h") {
-      usage(stdout);
-      std::exit(0);
-    } else if (arg == "--scenario") {
-      auto path = value();
-      if (!path) return std::nullopt;
-      options.scenario_path = *path;
-    } else if (arg == "--seed") {
-      auto text = value();
-      if (!text) return std::nullopt;
-      const auto seed = parse_u64(*text);
-      if (!seed) {
-        std::fprintf(stderr, "--seed: expected a non-negative integer, got \"%s\"\n",
-                     text->c_str());
-        return std::nullopt;
-      }
-      options.seeds.push_back(*seed);
-    } else if (arg == "--hours") {
-      auto text = value();
-      if (!text) return std::nullopt;
-      const auto hours = parse_double(*text);
-      if (!hours || *hours <= 0) {
-        std::fprintf(stderr, "--hours: expected a positive number, got \"%s\"\n", text->c_str());
-        return std::nullopt;
-      }
-      options.hours = *hours;
-    } else if (arg == "--csv") {
-      auto path = value();
-      if (!path) return std::nullopt;
-      options.csv_path = *path;
-    } else if (arg == "--plot") {
-      auto prefix = value();
-      if (!prefix) return std::nullopt;
-      options.plot_prefix = *prefix;
-    } else {
-      std::fprintf(stderr, "unknown argument \"%s\"\n", argv[i]);
-      usage(stderr);
-      return std::nullopt;
-    }
+  xenballoon::daemon::Flags flags("xenballoon-balancer-bench", kUsage);
+  flags.option("scenario", 0, &options.scenario_path);
+  flags.option("seed", 0, xenballoon::sim::bench::seed_flag([&](std::uint64_t seed) {
+                 options.seeds.push_back(seed);
+               }));
+  flags.option("hours", 0, xenballoon::sim::bench::hours_flag(&options.hours));
+  flags.option("csv", 0, &options.csv_path);
+  flags.option("plot", 0, &options.plot_prefix);
+  if (auto code = flags.parse(argc, argv)) {
+    *exit_code = *code;
+    return std::nullopt;
   }
   if (options.seeds.empty()) options.seeds = {0, 1, 2};
   return options;
@@ -111,8 +74,9 @@ std::optional<Options> parse_options(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const auto options = parse_options(argc, argv);
-  if (!options) return 2;
+  int usage_exit = 0;
+  const auto options = parse_options(argc, argv, &usage_exit);
+  if (!options) return usage_exit;
   const auto started = std::chrono::steady_clock::now();
 
   auto loaded = load_scenario(options->scenario_path);

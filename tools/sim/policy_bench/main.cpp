@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench_flags.h"
 #include "plot.h"
 #include "policies.h"
 #include "report.h"
@@ -44,66 +45,30 @@ struct Options {
   std::optional<double> hours;
 };
 
-void usage(std::FILE* out) {
-  std::fprintf(out,
-               "usage: xenballoon-policy-bench [--scenario FILE]... [--seed N] [--hours H]\n"
-               "                               [--csv FILE] [--plot FILE.png]\n"
-               "Runs the none, classic, kernel, pressure and oracle policies on each scenario in\n"
-               "virtual time and prints a table. Without --scenario: the shipped benchmark\n"
-               "scenarios (steady, diurnal, spike, leak, batch). --seed mixes N into every\n"
-               "guest's seed (0: as written); --hours cuts every scenario short.\n");
-}
+constexpr const char* kUsage =
+    R"(usage: xenballoon-policy-bench [--scenario FILE]... [--seed N] [--hours H]
+                               [--csv FILE] [--plot FILE.png]
+Runs the none, classic, kernel, pressure and oracle policies on each scenario in
+virtual time and prints a table. Without --scenario: the shipped benchmark
+scenarios (steady, diurnal, spike, leak, batch). --seed mixes N into every
+guest's seed (0: as written); --hours cuts every scenario short.
+)";
 
-std::optional<Options> parse_options(int argc, char** argv) {
+std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    auto value = [&]() -> std::optional<std::string> {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "%s needs a value\n", argv[i]);
-        return std::nullopt;
-      }
-      return std::string(argv[++i]);
-    };
-    if (arg == "--help" || arg == "-h") {
-      usage(stdout);
-      std::exit(0);
-    } else if (arg == "--scenario") {
-      auto path = value();
-      if (!path) return std::nullopt;
-      options.scenario_paths.push_back(*path);
-    } else if (arg == "--seed") {
-      auto text = value();
-      if (!text) return std::nullopt;
-      const auto seed = parse_u64(*text);
-      if (!seed) {
-        std::fprintf(stderr, "--seed: expected a non-negative integer, got \"%s\"\n",
-                     text->c_str());
-        return std::nullopt;
-      }
-      options.seed = *seed;
-    } else if (arg == "--hours") {
-      auto text = value();
-      if (!text) return std::nullopt;
-      const auto hours = parse_double(*text);
-      if (!hours || *hours <= 0) {
-        std::fprintf(stderr, "--hours: expected a positive number, got \"%s\"\n", text->c_str());
-        return std::nullopt;
-      }
-      options.hours = *hours;
-    } else if (arg == "--csv") {
-      auto path = value();
-      if (!path) return std::nullopt;
-      options.csv_path = *path;
-    } else if (arg == "--plot") {
-      auto path = value();
-      if (!path) return std::nullopt;
-      options.plot_path = *path;
-    } else {
-      std::fprintf(stderr, "unknown argument \"%s\"\n", argv[i]);
-      usage(stderr);
-      return std::nullopt;
-    }
+  xenballoon::daemon::Flags flags("xenballoon-policy-bench", kUsage);
+  flags.option("scenario", 0, [&](std::string_view path) -> Result<void> {
+    options.scenario_paths.emplace_back(path);
+    return {};
+  });
+  flags.option("seed", 0,
+               xenballoon::sim::bench::seed_flag([&](std::uint64_t seed) { options.seed = seed; }));
+  flags.option("hours", 0, xenballoon::sim::bench::hours_flag(&options.hours));
+  flags.option("csv", 0, &options.csv_path);
+  flags.option("plot", 0, &options.plot_path);
+  if (auto code = flags.parse(argc, argv)) {
+    *exit_code = *code;
+    return std::nullopt;
   }
   if (options.scenario_paths.empty()) {
     for (std::string_view name : kBenchmarkScenarios) {
@@ -117,8 +82,9 @@ std::optional<Options> parse_options(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const auto options = parse_options(argc, argv);
-  if (!options) return 2;
+  int usage_exit = 0;
+  const auto options = parse_options(argc, argv, &usage_exit);
+  if (!options) return usage_exit;
   const auto started = std::chrono::steady_clock::now();
 
   std::vector<Scenario> scenarios;
