@@ -142,8 +142,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s: --target-setter libxl: %s\n", kProgram, why_not.c_str());
       return 1;
     } else {
-      log::info("setting targets through xenstore (memory/target): libxl unavailable (" +
-                why_not + ")");
+      log::info("setting targets through xenstore (memory/target): libxl unavailable (" + why_not +
+                ")");
     }
   } else {
     log::info("setting targets through xenstore (memory/target)");

@@ -71,9 +71,9 @@ struct AgentConfig {
   std::uint64_t downhysteresis = 10;
   PressureConfig pressure;
   OnExit on_exit = OnExit::kDom0Target;
-  std::vector<std::string> vmstat_fields = {"pswpin",  "pswpout",    "pgpgin",  "pgpgout",
-                                            "pgfault", "pgmajfault", "oom_kill",
-                                            "workingset_refault_file"};
+  std::vector<std::string> vmstat_fields = {
+      "pswpin",  "pswpout",    "pgpgin",   "pgpgout",
+      "pgfault", "pgmajfault", "oom_kill", "workingset_refault_file"};
   bool legacy_paths = false;
   WebConfig web;
   PathsConfig paths;
