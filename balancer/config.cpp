@@ -209,9 +209,7 @@ Result<BalancerConfig> parse_balancer_config(std::string_view yaml, std::string 
 }
 
 Result<BalancerConfig> load_balancer_config(const std::string& path) {
-  auto text = read_file(path);
-  if (!text) return text.error();
-  return parse_balancer_config(*text, path);
+  return config::load_file(path, &parse_balancer_config);
 }
 
 std::vector<ConfigError> validate(const BalancerConfig& config) {

@@ -108,9 +108,7 @@ Result<AgentConfig> parse_agent_config(std::string_view yaml, std::string source
 }
 
 Result<AgentConfig> load_agent_config(const std::string& path) {
-  auto text = read_file(path);
-  if (!text) return text.error();
-  return parse_agent_config(*text, path);
+  return config::load_file(path, &parse_agent_config);
 }
 
 Result<AgentConfig> load_valid_agent_config(const std::string& path) {

@@ -13,6 +13,7 @@
 #include "xenballoon/config/config_error.h"
 #include "xenballoon/config/strict_yaml.h"
 #include "xenballoon/result.h"
+#include "xenballoon/util/file.h"
 #include "xenballoon/util/log.h"
 
 namespace xenballoon::config {
@@ -30,6 +31,15 @@ Result<Config> parse_strict(std::string_view yaml, std::string source_name, Read
   if (reader.error_count() != 0) return Error{format_errors(reader.errors())};
   config.origin.lines = reader.lines();
   return config;
+}
+
+// Reads `path` and parses it with `parse(text, path)`; a file that cannot be read is the error.
+template <typename Parse>
+auto load_file(const std::string& path, Parse&& parse)
+    -> decltype(parse(std::string_view{}, std::string{})) {
+  auto text = read_file(path);
+  if (!text) return text.error();
+  return parse(*text, path);
 }
 
 // SIGHUP: the configuration to run with from now on, or nullopt when the running one stays (no
