@@ -3,7 +3,7 @@
 # micro-benchmarks under bench/, then the simulated dom0 policy benchmark).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh test
+scripts/install-deps.sh bench
 cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-bench -j "$(nproc)"
 for bench in build-bench/bench/*_bench; do
@@ -11,6 +11,7 @@ for bench in build-bench/bench/*_bench; do
   "$bench"
   echo
 done
-# The dom0 policies on a simulated oversubscribed host (docs/balancer.md, "Benchmark").
+# The dom0 policies on a simulated oversubscribed host (docs/balancer.md, "Benchmark"), with the
+# figures of that page: build-bench/balancer-<policy>.png (seed 0).
 echo "== xenballoon-balancer-bench =="
-build-bench/tools/sim/xenballoon-balancer-bench
+build-bench/tools/sim/xenballoon-balancer-bench --plot build-bench/balancer

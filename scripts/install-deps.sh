@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the project needs, only those missing (idempotent).
-# usage: scripts/install-deps.sh [build|test|demo]...   (default: build)
+# usage: scripts/install-deps.sh [build|test|demo|bench]...   (default: build)
 set -euo pipefail
 
 build=(cmake ninja-build g++ pkg-config prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev
        libxen-dev catch2 xenstore-utils nlohmann-json3-dev)
 test=(prometheus prometheus-alertmanager curl)
 demo=(prometheus prometheus-alertmanager curl)
+bench=(gnuplot-nox)  # the benchmarks' PNG plots
 
 want=()
 for set in "${@:-build}"; do
@@ -14,7 +15,8 @@ for set in "${@:-build}"; do
     build) want+=("${build[@]}") ;;
     test) want+=("${build[@]}" "${test[@]}") ;;
     demo) want+=("${build[@]}" "${demo[@]}") ;;
-    *) echo "install-deps: unknown set '$set' (build, test, demo)" >&2; exit 2 ;;
+    bench) want+=("${build[@]}" "${test[@]}" "${bench[@]}") ;;
+    *) echo "install-deps: unknown set '$set' (build, test, demo, bench)" >&2; exit 2 ;;
   esac
 done
 
