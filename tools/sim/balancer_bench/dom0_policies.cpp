@@ -52,18 +52,37 @@ std::string_view policy_name(Dom0Policy policy) {
       return "qmemman";
     case Dom0Policy::kBalancer:
       return "balancer";
+    case Dom0Policy::kBalancerSelf:
+      return "balancer-self";
   }
   return "unknown";
 }
 
-publish::GuestStats published_stats(const GuestModel& guest, std::uint64_t floor_kib) {
+GuestMode guest_mode(Dom0Policy policy) {
+  switch (policy) {
+    case Dom0Policy::kStatic:
+      return GuestMode::kNone;
+    case Dom0Policy::kSelfballoon:
+    case Dom0Policy::kBalancerSelf:
+      return GuestMode::kSelfballoon;
+    case Dom0Policy::kSqueezed:
+    case Dom0Policy::kQmemman:
+    case Dom0Policy::kBalancer:
+      return GuestMode::kDirected;
+  }
+  return GuestMode::kNone;
+}
+
+publish::GuestStats published_stats(const GuestModel& guest, std::uint64_t floor_kib,
+                                    GuestMode mode) {
   const GuestSnapshot snap = guest.snapshot();
   publish::GuestStats s;
   s.layout = publish::kLayoutVersion;
   s.agent = std::string(publish::kAgentName) + "bench";
-  s.mode = "selfballoon";
-  s.policy = "pressure";
-  s.selfballoon = true;
+  const bool self = mode == GuestMode::kSelfballoon;
+  s.mode = self ? "selfballoon" : "directed";
+  s.policy = self ? "pressure" : "none";
+  s.selfballoon = self;
   s.target_kib = snap.balloon_target_kib;
   if (floor_kib != 0) s.floor_kib = floor_kib;
   s.current_kib = snap.balloon_current_kib;
@@ -165,6 +184,7 @@ void Dom0Controller::step(Simulation& simulation, const std::vector<publish::Gue
       return;
     }
     case Dom0Policy::kBalancer:
+    case Dom0Policy::kBalancerSelf:
       step_balancer(simulation, published, now);
       return;
   }

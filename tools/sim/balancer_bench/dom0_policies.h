@@ -17,12 +17,20 @@
 
 namespace xenballoon::sim::balancer_bench {
 
-enum class Dom0Policy { kStatic, kSelfballoon, kSqueezed, kQmemman, kBalancer };
-inline constexpr Dom0Policy kDom0Policies[] = {Dom0Policy::kStatic, Dom0Policy::kSelfballoon,
+// kBalancerSelf is the balancer over selfballooning guests (its targets are their ceilings);
+// squeezed, qmemman and kBalancer direct their guests (the guests follow dom0's target).
+enum class Dom0Policy { kStatic, kSelfballoon, kSqueezed, kQmemman, kBalancer, kBalancerSelf };
+inline constexpr Dom0Policy kDom0Policies[] = {Dom0Policy::kStatic,   Dom0Policy::kSelfballoon,
                                                Dom0Policy::kSqueezed, Dom0Policy::kQmemman,
-                                               Dom0Policy::kBalancer};
+                                               Dom0Policy::kBalancer, Dom0Policy::kBalancerSelf};
 
 std::string_view policy_name(Dom0Policy policy);
+
+// How the guests' agents run under a dom0 policy: not at all (static), selfballooning below
+// dom0's target, or directed (the balloon follows memory/target, as squeezed's and Qubes'
+// guests do).
+enum class GuestMode { kNone, kSelfballoon, kDirected };
+GuestMode guest_mode(Dom0Policy policy);
 
 // Every dom0 policy steps this often (xenballoon-balancer's default interval_seconds).
 inline constexpr std::int64_t kDom0IntervalSeconds = 5;
@@ -31,9 +39,10 @@ inline constexpr double kQmemmanCacheFactor = 1.3;
 // qmemman never prefers less than this for a guest.
 inline constexpr std::uint64_t kQmemmanMinPrefKib = 200 * 1024;
 
-// What the guest's agent publishes in data/xenballoon/ (selfballoon mode, the default vmstat
-// fields), taken from the model directly, with dom0's memory/target and static-max.
-publish::GuestStats published_stats(const GuestModel& guest, std::uint64_t floor_kib);
+// What the guest's agent publishes in data/xenballoon/ (its mode, the default vmstat fields),
+// taken from the model directly, with dom0's memory/target and static-max.
+publish::GuestStats published_stats(const GuestModel& guest, std::uint64_t floor_kib,
+                                    GuestMode mode);
 
 // One dom0 policy for the whole host.
 class Dom0Controller {
@@ -47,9 +56,9 @@ class Dom0Controller {
 
   Dom0Policy policy() const { return policy_; }
 
-  // balancer only: guest-steps the plan left waiting_for_free, those of them in which the host
-  // had more than the reserve plus min_step_kib free (the headroom budget held the grow back),
-  // and those in which the guest's need was above what it held.
+  // balancer and balancer-self: guest-steps the plan left waiting_for_free, those of them in which
+  // the host had more than the reserve plus min_step_kib free (the headroom budget held the grow
+  // back), and those in which the guest's need was above what it held.
   struct WaitCounts {
     std::uint64_t waiting = 0, with_free = 0, needy = 0;
   };

@@ -11,10 +11,11 @@ Result<RunResult> run(const Scenario& scenario, std::uint64_t seed, Dom0Policy p
   Simulation& simulation = *created;
   std::vector<GuestModel>& guests = simulation.guests();
 
-  // Static: no ballooning at all (the agent's `none`); every other dom0 policy: the agent's
-  // default selfballooning policy below dom0's target.
+  // Selfballooning guests run the agent's default policy below dom0's target; the others the
+  // agent's `none` (the balloon follows memory/target by itself, as the kernel's driver does).
+  const GuestMode mode = guest_mode(policy);
   const bench::BenchPolicy guest_policy =
-      policy == Dom0Policy::kStatic ? bench::BenchPolicy::kNone : bench::BenchPolicy::kPressure;
+      mode == GuestMode::kSelfballoon ? bench::BenchPolicy::kPressure : bench::BenchPolicy::kNone;
   std::vector<bench::Controller> agents;
   std::vector<GuestSnapshot> at_start;
   std::vector<publish::GuestStats> published;
@@ -26,7 +27,7 @@ Result<RunResult> run(const Scenario& scenario, std::uint64_t seed, Dom0Policy p
   for (const GuestModel& guest : guests) {
     agents.emplace_back(guest_policy, guest);
     at_start.push_back(guest.snapshot());
-    published.push_back(published_stats(guest, 0));
+    published.push_back(published_stats(guest, 0, mode));
     result.guests.push_back(GuestTotals{guest.spec().name, guest.static_max_kib()});
   }
   Dom0Controller dom0(policy);
@@ -37,7 +38,7 @@ Result<RunResult> run(const Scenario& scenario, std::uint64_t seed, Dom0Policy p
   for (std::int64_t now = 0; now < duration; ++now) {
     if (now % publish_every == 0) {
       for (std::size_t i = 0; i < guests.size(); ++i) {
-        published[i] = published_stats(guests[i], agents[i].floor_kib());
+        published[i] = published_stats(guests[i], agents[i].floor_kib(), mode);
       }
     }
     if (now % kDom0IntervalSeconds == 0) dom0.step(simulation, published, now);
@@ -92,6 +93,7 @@ Result<RunResult> run(const Scenario& scenario, std::uint64_t seed, Dom0Policy p
     out.file_refaults =
         end.vmstat.workingset_refault_file - at_start[i].vmstat.workingset_refault_file;
     out.psi_some_ns = end.psi_some.total_ns - at_start[i].psi_some.total_ns;
+    out.psi_full_ns = end.psi_full.total_ns - at_start[i].psi_full.total_ns;
     out.oom_kills = guests[i].oom_kills();
   }
   return result;
