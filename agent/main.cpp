@@ -38,6 +38,7 @@ Options:
       --web.listen-address A   [host]:port for /metrics (overrides web.listen_address)
       --pidfile FILE           pidfile (overrides pidfile; "" for none)
       --log.level LEVEL        debug, info, warning or error (overrides log_level)
+      --log.format FORMAT      text or logfmt (default text)
   -V, --version                print the version
   -h, --help                   this text
 
@@ -65,7 +66,7 @@ int main(int argc, char** argv) {
   // No default address here: the configuration's web.listen_address applies unless the command
   // line gives one.
   daemon::Flags flags(kProgram, kUsage);
-  flags.listen_address("").log_level(log::Level::kInfo, /*echo_value=*/false);
+  flags.listen_address("").log_level(log::Level::kInfo, /*echo_value=*/false).log_format();
   flags.option("config", 'c', [&](std::string_view text) -> Result<void> {
     config_path = std::string(text);
     explicit_config = true;
@@ -109,7 +110,9 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  log::init(kProgram, log::Level::kInfo);  // the agent sets the configured level
+  daemon::CommonFlags logging = common;
+  logging.log_level = log::Level::kInfo;  // the agent sets the configured level
+  daemon::init_logging(kProgram, logging);
   agent::AgentOptions options{config_path, dry_run, "", overrides};
 
   std::unique_ptr<Pidfile> pidfile;

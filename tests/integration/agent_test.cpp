@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "guest_env.h"
@@ -349,6 +350,34 @@ TEST_CASE("dry-run on a machine without Xen serves metrics and says once why") {
   auto first = log.find("cannot balloon");
   CHECK(first != std::string::npos);
   CHECK(log.find("cannot balloon", first + 1) == std::string::npos);  // once
+}
+
+TEST_CASE("with --log.format logfmt every line of the agent's log is logfmt") {
+  TempDir tmp;
+  std::uint16_t port = free_port();
+  ChildProcess agent(
+      {xenballoond_binary(), "--dry-run", "--pidfile", "", "--config", "/dev/null", "--log.format",
+       "logfmt", "--web.listen-address", "127.0.0.1:" + std::to_string(port)},
+      {{"XENSTORED_PATH", tmp.path() + "/no-such-socket"}}, tmp.path() + "/log",
+      tmp.path() + "/log");
+  REQUIRE(GuestEnv::wait_until([&] { return http_get(port, "/metrics").status == 200; }, 5s));
+  std::string log;
+  REQUIRE(GuestEnv::wait_until(
+      [&] {
+        std::ifstream in(tmp.path() + "/log");
+        log.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        return log.find("cannot balloon") != std::string::npos;
+      },
+      5s));
+  std::istringstream lines(log);
+  int count = 0;
+  for (std::string line; std::getline(lines, line); ++count) {
+    INFO(line);
+    CHECK(line.rfind("ts=", 0) == 0);
+    CHECK(line.find(" prog=xenballoond ") != std::string::npos);
+    CHECK(line.find(" msg=\"") != std::string::npos);
+  }
+  CHECK(count > 0);
 }
 
 TEST_CASE("legacy_paths writes the 2008 keys where dom0 allows, and reports EACCES once") {
