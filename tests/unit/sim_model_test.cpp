@@ -680,6 +680,67 @@ TEST_CASE("sim: workloads have the shapes their names promise") {
   }
 }
 
+TEST_CASE(
+    "sim: a workload replaced live takes effect at the next step, the guest's counters go on") {
+  SECTION("a steady guest made to thrash swaps in, and stops when its demand drops again") {
+    Host host(pages_from_mib(4096));
+    GuestModel guest = boot(guest_spec(1024, 384, 512, 16, steady(64)), host);
+    run(guest, host, 30);
+    const GuestSnapshot calm = guest.snapshot();
+    CHECK(calm.vmstat.pswpout == 0);
+
+    WorkloadSpec heavy = steady(600);
+    heavy.access.hot_percent = 80;
+    guest.set_workload(heavy);
+    CHECK(guest.spec().workload == heavy);
+    CHECK(guest.workload().demand_pages() == pages_from_mib(64));  // nothing moves before a step
+    run(guest, host, 1);
+    CHECK(guest.workload().demand_pages() == pages_from_mib(600));
+    CHECK(guest.anon_swapped_kib() > 200 * kMib);
+    run(guest, host, 29);
+    const GuestSnapshot thrashing = guest.snapshot();
+    // 80 % of 600 MiB is hot: most swapped pages are hot ones, touched at 5 % a second.
+    CHECK(thrashing.vmstat.pswpin - calm.vmstat.pswpin > 29 * 1000);
+    CHECK(thrashing.psi_some.total_ns > calm.psi_some.total_ns);
+    CHECK(thrashing.uptime_seconds == calm.uptime_seconds + 30);
+
+    guest.set_workload(steady(64));
+    run(guest, host, 30);
+    const GuestSnapshot after = guest.snapshot();
+    run(guest, host, 10);
+    CHECK(guest.workload().demand_pages() == pages_from_mib(64));
+    // Only cold pages are left in swap, touched at 0.1 % a second: under 0.1 MiB/s of swap-in.
+    CHECK(guest.snapshot().vmstat.pswpin - after.vmstat.pswpin < 10 * 25);
+    CHECK(guest.snapshot().vmstat.pswpin >= thrashing.vmstat.pswpin);  // counters never go back
+    CHECK(guest.oom_kills() == 0);
+  }
+  SECTION("a leak put in later leaks from its base size from then on") {
+    Host host(pages_from_mib(4096));
+    GuestModel guest = boot(guest_spec(1024, 1024, 0, 0, steady(64)), host);
+    run(guest, host, 100);
+    WorkloadSpec leak;
+    leak.kind = WorkloadKind::kLeak;
+    leak.base_mib = 100;
+    leak.leak_mib_per_hour = 3600;  // 1 MiB a second
+    guest.set_workload(leak);
+    run(guest, host, 1);
+    CHECK(guest.workload().service_pages() == pages_from_mib(100));
+    run(guest, host, 10);
+    CHECK(guest.workload().service_pages() == pages_from_mib(110));
+  }
+  SECTION("the kill count carries over a replacement") {
+    Host host(pages_from_mib(4096));
+    GuestModel guest = boot(guest_spec(1024, 512, 128, 0, steady(1200)), host);
+    run(guest, host, 1);
+    REQUIRE(guest.oom_kills() == 1);
+    guest.set_workload(steady(64));
+    run(guest, host, 5);
+    CHECK(guest.oom_kills() == 1);
+    CHECK(guest.snapshot().vmstat.oom_kill == 1);
+    CHECK(guest.workload().service_pages() == pages_from_mib(64));  // alive again at once
+  }
+}
+
 TEST_CASE("sim: the shipped scenarios parse and boot") {
   std::set<WorkloadKind> kinds;
   for (const char* name : {"default", "steady", "diurnal", "spike", "leak", "batch"}) {

@@ -176,6 +176,11 @@ std::uint64_t GuestModel::allocation_needed_kib(std::uint64_t anon_demand_kib) c
                         working_set_pages_ + wmark_high_);
 }
 
+void GuestModel::set_workload(const WorkloadSpec& workload) {
+  spec_.workload = workload;
+  workload_.replace(workload);
+}
+
 void GuestModel::step(Host& host) {
   last_step_ = StepReport{};
   run_balloon(host);

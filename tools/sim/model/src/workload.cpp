@@ -49,6 +49,15 @@ Workload::Workload(WorkloadSpec spec, std::uint64_t seed) : spec_(std::move(spec
   std::sort(spec_.spike_at_seconds.begin(), spec_.spike_at_seconds.end());
 }
 
+void Workload::replace(WorkloadSpec spec) {
+  spec_ = std::move(spec);
+  std::sort(spec_.spike_at_seconds.begin(), spec_.spike_at_seconds.end());
+  service_alive_ = true;
+  service_started_ = now_seconds_ + 1;  // the next advance_to is the new service's first second
+  service_restart_at_ = 0;
+  job_killed_window_ = -1;
+}
+
 double Workload::service_shape_mib(std::int64_t now_seconds) const {
   switch (spec_.kind) {
     case WorkloadKind::kDiurnal: {

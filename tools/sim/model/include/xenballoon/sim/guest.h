@@ -131,6 +131,10 @@ class GuestModel {
   // xenstore watch sets its target to the new value.
   void set_dom0_target_kib(std::uint64_t target_kib);
 
+  // The workload inside changes from the next step on (Workload::replace); spec().workload shows
+  // the new one. The memory it held is released or swapped like any change of demand.
+  void set_workload(const WorkloadSpec& workload);
+
   // One virtual second: balloon driver, workload demand (with reclaim, swap and the OOM killer),
   // swap-ins, file reads, kswapd, PSI.
   void step(Host& host);

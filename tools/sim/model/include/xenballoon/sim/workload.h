@@ -83,6 +83,12 @@ class Workload {
 
   const WorkloadSpec& spec() const { return spec_; }
 
+  // What runs in the guest changes (`xenballoon-sim workload`): from the next advance_to on the
+  // processes follow `spec`. The service starts over now (a leak from its base size), a job follows
+  // the new spec's windows (still seconds from boot); the noise, the random numbers, the kill count
+  // and the clock carry on.
+  void replace(WorkloadSpec spec);
+
   bool operator==(const Workload&) const = default;
 
  private:
