@@ -2,6 +2,7 @@
 //   run       the host: xenstore, guests, agents, exporter, Prometheus, Alertmanager
 //   mem-set   xl mem-set against the running host
 //   list      xl list against the running host
+//   workload  a guest's workload changed live
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "run_command.h"
 #include "run_options.h"
+#include "workload_command.h"
 #include "xenballoon/daemon/flags.h"
 #include "xl_commands.h"
 
@@ -25,6 +27,8 @@ Commands:
   mem-set [--rundir DIR] DOMAIN MEMORY
                                 like xl mem-set: set a guest's memory/target (MiB by default)
   list [--rundir DIR]           like xl list: the guests, their memory and their agents' mode
+  workload [--rundir DIR] [--hot-percent P] DOMAIN MEMORY
+                                what runs in a guest becomes a steady service of MEMORY, live
 
   -V, --version                 print the version
   -h, --help                    this text
@@ -63,6 +67,7 @@ int main(int argc, char** argv) {
   }
   if (command == "mem-set") return mem_set_command(count, arguments.data());
   if (command == "list") return list_command(count, arguments.data());
+  if (command == "workload") return workload_command(count, arguments.data());
   std::fprintf(stderr, "xenballoon-sim: unknown command \"%s\"\n\n%s", command.c_str(), kUsage);
   return 2;
 }

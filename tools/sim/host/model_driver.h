@@ -38,6 +38,11 @@ class ModelDriver {
   // target_kb shows the driver's new target as the kernel's sysfs file would.
   Result<void> follow_dom0_target(std::size_t guest_index, std::uint64_t target_kib);
 
+  // `xenballoon-sim workload`: what runs in the guest changes from the next step on.
+  void set_workload(std::size_t guest_index, const WorkloadSpec& workload) {
+    simulation_.guests()[guest_index].set_workload(workload);
+  }
+
   std::size_t guest_count() const { return simulation_.guests().size(); }
   const GuestModel& guest(std::size_t index) const { return simulation_.guests()[index]; }
   const std::string& tree_root(std::size_t index) const { return writers_[index].root(); }

@@ -31,6 +31,7 @@
 #include "run_dir.h"
 #include "state_file.h"
 #include "toolstack.h"
+#include "workload_command.h"
 #include "xenballoon/daemon/loop.h"
 #include "xenballoon/daemon/signals.h"
 #include "xenballoon/sim/scenario.h"
@@ -539,6 +540,7 @@ int SimulatedHost::run(daemon::SignalSet& signals) {
       // Catch up after a stall (a suspended terminal, a slow disk), but boundedly: the agents
       // live in wall-clock time and gain nothing from a burst of model seconds.
       constexpr std::uint64_t kMaxCatchUpSteps = 10;
+      take_workload_requests(run_dir_, driver_);
       for (std::uint64_t i = 0; i < std::min(expirations, kMaxCatchUpSteps); ++i) driver_.step();
       if (auto r = write_host_memory(); !r) log::warning(r.error().message);
       publish_state();

@@ -25,14 +25,15 @@ Result<void> RunDir::prepare_fresh() const {
   fs::create_directories(root_, error);
   if (error) return Error{"cannot create run directory " + root_ + ": " + error.message()};
   for (const std::string& entry :
-       {state_file(), xenstore_dir(), guests_dir(), agents_dir(), logs_dir(), prometheus_dir(),
-        alertmanager_dir(), balancer_dir(), host_memory_file()}) {
+       {state_file(), control_dir(), xenstore_dir(), guests_dir(), agents_dir(), logs_dir(),
+        prometheus_dir(), alertmanager_dir(), balancer_dir(), host_memory_file()}) {
     fs::remove_all(entry, error);
     if (error) {
       return Error{"cannot remove " + entry + " (left by an earlier run): " + error.message()};
     }
   }
-  for (const std::string& dir : {xenstore_dir(), guests_dir(), agents_dir(), logs_dir()}) {
+  for (const std::string& dir :
+       {control_dir(), xenstore_dir(), guests_dir(), agents_dir(), logs_dir()}) {
     fs::create_directories(dir, error);
     if (error) return Error{"cannot create " + dir + ": " + error.message()};
   }

@@ -29,6 +29,12 @@ class RunDir {
   }
   std::string xenstore_dump() const { return xenstore_dir() + "/tree.txt"; }
 
+  // Requests to the running simulator from `xenballoon-sim workload` (workload_command.h).
+  std::string control_dir() const { return root_ + "/control"; }
+  std::string workload_request(std::uint32_t domid) const {
+    return control_dir() + "/workload-" + std::to_string(domid);
+  }
+
   // Every guest's /proc and /sys as the model writes them: <guests_dir>/<name>/{proc,sys}.
   std::string guests_dir() const { return root_ + "/guests"; }
   std::string guest_root(const std::string& guest) const { return guests_dir() + "/" + guest; }
