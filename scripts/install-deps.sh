@@ -5,7 +5,9 @@ set -euo pipefail
 
 build=(cmake ninja-build g++ pkg-config prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev
        libxen-dev catch2 xenstore-utils nlohmann-json3-dev)
-test=(prometheus prometheus-alertmanager curl)
+# The dashboard checks (tests/dashboards/): python3 runs them, nodejs and npm the strict schema
+# check (npm ci of its pinned packages), chromium the headless screenshots.
+test=(prometheus prometheus-alertmanager curl python3 nodejs chromium)
 demo=(prometheus prometheus-alertmanager curl)
 bench=(gnuplot-nox)  # the benchmarks' PNG plots
 
@@ -13,7 +15,12 @@ want=()
 for set in "${@:-build}"; do
   case "$set" in
     build) want+=("${build[@]}") ;;
-    test) want+=("${build[@]}" "${test[@]}") ;;
+    test)
+      want+=("${build[@]}" "${test[@]}")
+      # Debian's nodejs comes without npm (a package of its own); a nodejs that brings its own
+      # npm (NodeSource's) conflicts with Debian's npm package, so ask for it only when missing.
+      command -v npm >/dev/null || want+=(npm)
+      ;;
     demo) want+=("${build[@]}" "${demo[@]}") ;;
     bench) want+=("${build[@]}" "${test[@]}" "${bench[@]}") ;;
     *) echo "install-deps: unknown set '$set' (build, test, demo, bench)" >&2; exit 2 ;;
