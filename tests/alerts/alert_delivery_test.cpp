@@ -1,0 +1,503 @@
+// The alert rules end to end: the simulated host (xenballoon-sim run, its own Prometheus off)
+// watched by a real Prometheus that evaluates alerts/xenballoon.rules.yml every second and a real
+// Alertmanager that delivers to a webhook receiver this test runs. Three guests: one driven into
+// swap (xenballoon-sim workload) and back, one whose agent is killed, one that writes garbage into
+// its data/ keys. Each alert must be delivered, the swap alert resolved, and none twice although
+// Prometheus scrapes the agents too. The rules run with every `for:` and range divided by
+// kTimeScale (thresholds unchanged), so the test takes about a minute.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "http_get.h"
+#include "process.h"
+#include "webhook_receiver.h"
+#include "xs_client.h"
+
+using namespace xenballoon::testing;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int kTimeScale = 20;
+
+// swapper: dom0's target (384 MiB) holds it well below its 1 GiB static-max; with 80 % of a
+// 600 MiB service hot, what is in swap swaps back in at about 9 MiB/s. stale: its agent is
+// killed. hostile: its data/ keys get garbage. Small file working sets: no burst of page-cache
+// faults at start.
+constexpr const char* kScenario = R"(name: alerts-live
+description: three guests for the live alert test
+duration_hours: 1
+host:
+  memory_mib: 4096
+guests:
+  - name: swapper
+    static_max_mib: 1024
+    memory_mib: 384
+    swap_mib: 512
+    working_set_mib: 16
+    seed: 31
+    workload:
+      type: steady
+      base_mib: 64
+  - name: stale
+    static_max_mib: 512
+    memory_mib: 512
+    swap_mib: 128
+    working_set_mib: 16
+    seed: 32
+    workload:
+      type: steady
+      base_mib: 64
+  - name: hostile
+    static_max_mib: 512
+    memory_mib: 512
+    swap_mib: 128
+    working_set_mib: 16
+    seed: 33
+    workload:
+      type: steady
+      base_mib: 64
+)";
+const std::vector<std::string> kGuests = {"swapper", "stale", "hostile"};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+bool eventually(const std::function<bool()>& predicate, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    if (predicate()) return true;
+    std::this_thread::sleep_for(200ms);
+  }
+  return predicate();
+}
+
+std::uint16_t free_port_run(int count) {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    const std::uint16_t base = free_port();
+    if (base > 65535 - count) continue;
+    bool all_free = true;
+    for (int i = 1; i < count && all_free; ++i) {
+      all_free = port_is_free(static_cast<std::uint16_t>(base + i));
+    }
+    if (all_free) return base;
+  }
+  throw std::runtime_error("no run of free ports");
+}
+
+// "process NAME PID" and "domain DOMID NAME ..." lines of the simulator's state file.
+struct SimState {
+  std::map<std::string, pid_t> processes;
+  std::map<std::string, unsigned> domids;
+};
+
+std::optional<SimState> read_state(const std::string& path) {
+  std::istringstream in(slurp(path));
+  SimState state;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string key;
+    fields >> key;
+    if (key == "process") {
+      std::string name;
+      pid_t pid = 0;
+      fields >> name >> pid;
+      state.processes[name] = pid;
+    } else if (key == "domain") {
+      unsigned domid = 0;
+      std::string name;
+      fields >> domid >> name;
+      state.domids[name] = domid;
+    }
+  }
+  if (state.processes.empty() || state.domids.size() != kGuests.size()) return std::nullopt;
+  return state;
+}
+
+bool pid_alive(pid_t pid) {
+  return ::kill(pid, 0) == 0 || errno != ESRCH;
+}
+
+std::string seconds_text(long long seconds) {
+  return std::to_string(seconds) + "s";
+}
+
+long long duration_seconds(const std::string& number, char unit) {
+  const long long n = std::stoll(number);
+  return unit == 'h' ? n * 3600 : unit == 'm' ? n * 60 : n;
+}
+
+}  // namespace
+
+// The rule file the live test evaluates: every `for:` and every range selector divided by
+// `scale` (at least 1 s). Thresholds, and so the staleness limit, stay as written.
+std::string scale_rule_durations(const std::string& rules, int scale, int* replaced) {
+  static const std::regex kFor(R"((\bfor: )(\d+)([smh])\b)");
+  static const std::regex kRange(R"(\[(\d+)([smh])\])");
+  std::string out;
+  std::istringstream lines(rules);
+  std::string line;
+  *replaced = 0;
+  auto scaled = [&](const std::string& number, const std::string& unit) {
+    ++*replaced;
+    return seconds_text(std::max(1LL, duration_seconds(number, unit[0]) / scale));
+  };
+  while (std::getline(lines, line)) {
+    std::smatch m;
+    if (std::regex_search(line, m, kFor)) {
+      line = m.prefix().str() + m[1].str() + scaled(m[2], m[3]) + m.suffix().str();
+    }
+    std::string rebuilt;
+    auto begin = line.cbegin();
+    for (std::sregex_iterator it(line.begin(), line.end(), kRange), end; it != end; ++it) {
+      rebuilt.append(begin, line.cbegin() + it->position());
+      rebuilt += "[" + scaled((*it)[1], (*it)[2]) + "]";
+      begin = line.cbegin() + it->position() + it->length();
+    }
+    rebuilt.append(begin, line.cend());
+    out += rebuilt + "\n";
+  }
+  return out;
+}
+
+TEST_CASE("the rule file of the live test divides every for and every range and nothing else") {
+  int replaced = 0;
+  const std::string rules =
+      "      - alert: A\n"
+      "        expr: rate(x[5m]) > 0.1 and increase(y[10m]) > 0 and time() - z > 30\n"
+      "        for: 10m\n"
+      "      - alert: B\n"
+      "        expr: up == 0 and changes(w[1h]) > 0 and v[20s] > 0\n"
+      "        for: 2m\n";
+  CHECK(scale_rule_durations(rules, 20, &replaced) ==
+        "      - alert: A\n"
+        "        expr: rate(x[15s]) > 0.1 and increase(y[30s]) > 0 and time() - z > 30\n"
+        "        for: 30s\n"
+        "      - alert: B\n"
+        "        expr: up == 0 and changes(w[180s]) > 0 and v[1s] > 0\n"
+        "        for: 6s\n");
+  CHECK(replaced == 6);
+}
+
+namespace {
+
+// One alert of one webhook notification.
+struct Delivered {
+  std::string status;  // firing or resolved
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> annotations;
+  double seconds = 0;  // since the test started, when received
+};
+
+std::vector<Delivered> delivered_alerts(const std::vector<std::string>& bodies) {
+  std::vector<Delivered> alerts;
+  for (const std::string& body : bodies) {
+    const auto notification = nlohmann::json::parse(body, nullptr, false);
+    if (notification.is_discarded() || !notification.contains("alerts")) continue;
+    for (const auto& alert : notification["alerts"]) {
+      Delivered one;
+      one.status = alert.value("status", "");
+      const nlohmann::json labels = alert.value("labels", nlohmann::json::object());
+      const nlohmann::json annotations = alert.value("annotations", nlohmann::json::object());
+      for (const auto& [key, value] : labels.items()) one.labels[key] = value.get<std::string>();
+      for (const auto& [key, value] : annotations.items()) {
+        one.annotations[key] = value.get<std::string>();
+      }
+      alerts.push_back(std::move(one));
+    }
+  }
+  return alerts;
+}
+
+bool matches(const Delivered& alert, const std::string& status,
+             const std::map<std::string, std::string>& labels) {
+  if (alert.status != status) return false;
+  for (const auto& [key, value] : labels) {
+    auto it = alert.labels.find(key);
+    if (it == alert.labels.end() || it->second != value) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("alerts fire on the simulated host and Alertmanager delivers them to a webhook") {
+  for (const char* program : {"prometheus", "prometheus-alertmanager", "promtool"}) {
+    const auto found = run_command({"sh", "-c", "command -v \"$0\" >/dev/null", program});
+    if (found.exit_code != 0) FAIL(program << " is not installed (scripts/install-deps.sh test)");
+  }
+  const auto started = Clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - started).count(); };
+  TempDir dir;
+  const std::string run_dir = dir.path() + "/run";
+  const std::string scenario_path = dir.path() + "/alerts-live.yaml";
+  const std::string sim_log = dir.path() + "/xenballoon-sim.log";
+  std::ofstream(scenario_path) << kScenario;
+
+  WebhookReceiver webhook;
+
+  // The simulated host without its own Prometheus and without the balancer (which would grow the
+  // swapping guest to its static-max).
+  const std::uint16_t base_port = free_port_run(1 + static_cast<int>(kGuests.size()));
+  ChildProcess sim({XENBALLOON_SIM_BIN, "run", "--scenario", scenario_path, "--rundir", run_dir,
+                    "--base-port", std::to_string(base_port), "--no-prometheus", "--no-balancer"},
+                   {}, sim_log, sim_log);
+  std::optional<SimState> state;
+  REQUIRE(eventually(
+      [&] {
+        state = read_state(run_dir + "/state");
+        return state.has_value() || !sim.running();
+      },
+      30s));
+  INFO("xenballoon-sim log:\n" << slurp(sim_log));
+  REQUIRE(state.has_value());
+  const std::map<std::string, pid_t> children = state->processes;
+
+  // The rules with short durations, checked by promtool before Prometheus loads them.
+  int replaced = 0;
+  const std::string rules = scale_rule_durations(
+      slurp(XENBALLOON_SOURCE_DIR "/alerts/xenballoon.rules.yml"), kTimeScale, &replaced);
+  CHECK(replaced > 20);
+  const std::string rules_path = dir.path() + "/rules.yml";
+  std::ofstream(rules_path) << rules;
+  const CommandResult checked = run_command({"promtool", "check", "rules", rules_path});
+  INFO(checked.out << checked.err);
+  REQUIRE(checked.exit_code == 0);
+
+  // Alertmanager: every alert to the webhook, grouped per alert, host and guest, at once.
+  const std::uint16_t alertmanager_port = free_port();
+  const std::string alertmanager_config = dir.path() + "/alertmanager.yml";
+  std::ofstream(alertmanager_config) << "route:\n"
+                                        "  receiver: test-webhook\n"
+                                        "  group_by: [alertname, instance, domain]\n"
+                                        "  group_wait: 1s\n"
+                                        "  group_interval: 1s\n"
+                                        "  repeat_interval: 1h\n"
+                                        "receivers:\n"
+                                        "  - name: test-webhook\n"
+                                        "    webhook_configs:\n"
+                                        "      - url: "
+                                     << webhook.url()
+                                     << "\n"
+                                        "        send_resolved: true\n";
+  fs::create_directories(dir.path() + "/alertmanager");
+  ChildProcess alertmanager({"prometheus-alertmanager", "--config.file=" + alertmanager_config,
+                             "--storage.path=" + dir.path() + "/alertmanager",
+                             "--web.listen-address=127.0.0.1:" + std::to_string(alertmanager_port),
+                             "--cluster.listen-address="},
+                            {}, dir.path() + "/alertmanager.log", dir.path() + "/alertmanager.log");
+
+  // Prometheus: the exporter (the one source of guest statistics) and every agent too, each
+  // second; rules evaluated each second, firing alerts re-sent each second.
+  const std::uint16_t prometheus_port = free_port();
+  std::ostringstream prometheus_yml;
+  prometheus_yml << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                 << "rule_files: [" << rules_path << "]\n"
+                 << "alerting:\n  alertmanagers:\n    - static_configs:\n"
+                 << "        - targets: ['127.0.0.1:" << alertmanager_port << "']\n"
+                 << "scrape_configs:\n"
+                 << "  - job_name: xenballoon-exporter\n    static_configs:\n"
+                 << "      - targets: ['127.0.0.1:" << base_port << "']\n"
+                 << "  - job_name: xenballoond\n    static_configs:\n";
+  for (std::size_t i = 0; i < kGuests.size(); ++i) {
+    prometheus_yml << "      - targets: ['127.0.0.1:" << base_port + 1 + i << "']\n"
+                   << "        labels: {domain: '" << kGuests[i] << "', domid: '"
+                   << state->domids.at(kGuests[i]) << "'}\n";
+  }
+  const std::string prometheus_config = dir.path() + "/prometheus.yml";
+  std::ofstream(prometheus_config) << prometheus_yml.str();
+  fs::create_directories(dir.path() + "/prometheus");
+  ChildProcess prometheus({"prometheus", "--config.file=" + prometheus_config,
+                           "--storage.tsdb.path=" + dir.path() + "/prometheus",
+                           "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port),
+                           "--rules.alert.resend-delay=1s"},
+                          {}, dir.path() + "/prometheus.log", dir.path() + "/prometheus.log");
+
+  auto diagnostics = [&] {
+    std::string text;
+    for (const std::string& log :
+         {sim_log, dir.path() + "/prometheus.log", dir.path() + "/alertmanager.log"}) {
+      std::string body = slurp(log);
+      if (body.size() > 2000) body = "..." + body.substr(body.size() - 2000);
+      text += "--- " + fs::path(log).filename().string() + ":\n" + body;
+    }
+    text += "--- Prometheus alerts: " + http_get(prometheus_port, "/api/v1/alerts").body + "\n";
+    text += "--- delivered:\n";
+    for (const std::string& body : webhook.bodies()) text += body + "\n";
+    return text;
+  };
+  auto wait_for = [&](const std::string& what, const std::function<bool()>& predicate,
+                      std::chrono::milliseconds timeout) {
+    if (eventually(predicate, timeout)) return true;
+    FAIL_CHECK("timed out (" << elapsed() << " s): " << what << "\n" << diagnostics());
+    return false;
+  };
+  // Notifications received so far, with the time each first appeared.
+  std::vector<Delivered> seen;
+  std::size_t bodies_read = 0;
+  auto refresh = [&] {
+    const std::vector<std::string> bodies = webhook.bodies();
+    std::vector<std::string> fresh(bodies.begin() + static_cast<long>(bodies_read), bodies.end());
+    bodies_read = bodies.size();
+    for (Delivered& alert : delivered_alerts(fresh)) {
+      alert.seconds = elapsed();
+      seen.push_back(std::move(alert));
+    }
+  };
+  auto first = [&](const std::string& status,
+                   const std::map<std::string, std::string>& labels) -> const Delivered* {
+    refresh();
+    for (const Delivered& alert : seen) {
+      if (matches(alert, status, labels)) return &alert;
+    }
+    return nullptr;
+  };
+  auto count = [&](const std::map<std::string, std::string>& labels) {
+    refresh();
+    std::size_t n = 0;
+    for (const Delivered& alert : seen) n += matches(alert, alert.status, labels) ? 1 : 0;
+    return n;
+  };
+
+  // Every target up (the exporter and three agents) and a few evaluations done: nothing of what
+  // the test is about fires on a calm host.
+  REQUIRE(wait_for(
+      "Prometheus scraping every target",
+      [&] {
+        const std::string body = http_get(prometheus_port, "/api/v1/targets").body;
+        std::size_t up = 0;
+        for (auto at = body.find("\"health\":\"up\""); at != std::string::npos;
+             at = body.find("\"health\":\"up\"", at + 1)) {
+          ++up;
+        }
+        return up == 1 + kGuests.size();
+      },
+      30s));
+  REQUIRE(http_get(alertmanager_port, "/-/ready").status == 200);
+  std::this_thread::sleep_for(3s);
+  const std::string calm_alerts = http_get(prometheus_port, "/api/v1/alerts").body;
+  INFO("alerts on the calm host: " << calm_alerts);
+  CHECK(calm_alerts.find("\"status\":\"success\"") != std::string::npos);
+  for (const char* name :
+       {"XenGuestSwapping", "XenballoonAgentStale", "XenballoonExporterRefusingData"}) {
+    CHECK(calm_alerts.find(name) == std::string::npos);
+  }
+  const double provoked_at = elapsed();
+
+  // (a) swap pressure: the swapper's workload becomes a 600 MiB service, 80 % hot.
+  const CommandResult heavy = run_command({XENBALLOON_SIM_BIN, "workload", "--rundir", run_dir,
+                                           "--hot-percent", "80", "swapper", "600"});
+  INFO(heavy.out << heavy.err);
+  REQUIRE(heavy.exit_code == 0);
+  // (b) the stale guest's agent dies without a word.
+  REQUIRE(::kill(children.at("xenballoond-stale"), SIGKILL) == 0);
+  // (c) the hostile guest, through its own xenstore connection, publishes garbage.
+  {
+    XsHandle guest(run_dir + "/xenstore/domain/" + std::to_string(state->domids.at("hostile")) +
+                   "/socket");
+    REQUIRE(guest);
+    const std::string home =
+        "/local/domain/" + std::to_string(state->domids.at("hostile")) + "/data/xenballoon/";
+    CHECK(guest.write(home + "uptime", "not a number") == 0);
+    CHECK(guest.write(home + "meminfo", "MemTotal lots\nMemFree -1\n") == 0);
+  }
+
+  const std::map<std::string, std::string> swapping = {{"alertname", "XenGuestSwapping"},
+                                                       {"domain", "swapper"},
+                                                       {"job", "xenballoon-exporter"},
+                                                       {"severity", "warning"}};
+  const std::map<std::string, std::string> refusing = {
+      {"alertname", "XenballoonExporterRefusingData"}, {"job", "xenballoon-exporter"}};
+  const std::map<std::string, std::string> stale = {
+      {"alertname", "XenballoonAgentStale"}, {"domain", "stale"}, {"job", "xenballoon-exporter"}};
+
+  wait_for(
+      "XenballoonExporterRefusingData delivered", [&] { return first("firing", refusing); }, 30s);
+  const bool swap_fired = wait_for(
+      "XenGuestSwapping delivered for swapper", [&] { return first("firing", swapping); }, 60s);
+  if (swap_fired) {
+    const Delivered& fired = *first("firing", swapping);
+    CHECK(fired.annotations.at("runbook_url") == "docs/alerts.md#xenguestswapping");
+    CHECK(fired.annotations.at("summary") ==
+          "Guest swapper swaps while ballooned below its static-max");
+  }
+  // The pressure ends: back to a 64 MiB service; the swapped pages come back and swap-in stops.
+  const CommandResult calm =
+      run_command({XENBALLOON_SIM_BIN, "workload", "--rundir", run_dir, "swapper", "64"});
+  INFO(calm.out << calm.err);
+  CHECK(calm.exit_code == 0);
+  const double calmed_at = elapsed();
+  wait_for(
+      "XenballoonAgentStale delivered for stale", [&] { return first("firing", stale); }, 60s);
+  wait_for(
+      "XenGuestSwapping resolved", [&] { return first("resolved", swapping); }, 60s);
+
+  // Nothing fired twice for one guest although its agent is scraped too, and nothing fired for
+  // the wrong guest.
+  CHECK(count({{"alertname", "XenGuestSwapping"}, {"job", "xenballoond"}}) == 0);
+  CHECK(count({{"alertname", "XenballoonAgentStale"}, {"job", "xenballoond"}}) == 0);
+  for (const char* guest : {"stale", "hostile"}) {
+    INFO(guest);
+    CHECK(count({{"alertname", "XenGuestSwapping"}, {"domain", guest}}) == 0);
+  }
+  for (const char* guest : {"swapper", "hostile"}) {
+    INFO(guest);
+    CHECK(count({{"alertname", "XenballoonAgentStale"}, {"domain", guest}}) == 0);
+  }
+  if (const Delivered* fired = first("firing", stale)) {
+    // The agent published every 5 s: the limit is 30 s without a change, then for: 2m / 20.
+    CHECK(fired->seconds - provoked_at > 30 - 5);
+  }
+  if (const Delivered* resolved = first("resolved", swapping)) {
+    CHECK(resolved->seconds > calmed_at);
+  }
+  auto after = [&](const std::string& status, const std::map<std::string, std::string>& labels,
+                   double since) {
+    const Delivered* alert = first(status, labels);
+    return alert ? std::to_string(static_cast<int>(alert->seconds - since)) + " s" : "never";
+  };
+  WARN("seconds from the provocation: refusals "
+       << after("firing", refusing, provoked_at) << ", swap "
+       << after("firing", swapping, provoked_at) << ", stale "
+       << after("firing", stale, provoked_at) << "; swap resolved "
+       << after("resolved", swapping, calmed_at) << " after the pressure ended; whole test "
+       << static_cast<int>(elapsed()) << " s");
+
+  // Everything this test started goes, by PID; the simulator reports the agent it lost.
+  CHECK(prometheus.stop(SIGTERM, 10s) >= 0);
+  CHECK(alertmanager.stop(SIGTERM, 10s) >= 0);
+  const int status = sim.stop(SIGTERM, 30s);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);  // a child died while the host ran
+  CHECK(slurp(sim_log).find("xenballoond-stale (pid " +
+                            std::to_string(children.at("xenballoond-stale")) +
+                            ") was killed by signal 9") != std::string::npos);
+  for (const auto& [name, pid] : children) {
+    INFO(name << " pid " << pid);
+    CHECK_FALSE(pid_alive(pid));
+  }
+}
