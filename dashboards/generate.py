@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the Grafana dashboards in this directory (docs/dashboards.md).
+"""Writes the Grafana dashboards in this directory and the same panels as Prometheus console
+pages in config/prometheus/consoles/dashboard-*.html (docs/dashboards.md).
 
 The dashboards are plain JSON files, committed; this script is how they are made, so that the
 three share their variables, data source references, panel defaults and layout. Edit the tables
@@ -11,6 +12,7 @@ $exporter_job, one target per Xen host, `instance` = the host); the agents' own 
 $agent_job; the balancer's from job $balancer_job (same `instance` as the host's exporter).
 """
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -626,8 +628,98 @@ def render(d):
     return json.dumps(d, indent=2, ensure_ascii=False) + "\n"
 
 
+# --- The same panels as Prometheus console pages -------------------------------------------
+#
+# config/prometheus/consoles/dashboard-<name>.html: every panel of a dashboard as a graph of
+# Prometheus' console library (PromConsole.Graph), for a Prometheus without Grafana (the demo).
+# The variables: the jobs at their defaults, Host and Guest from the page's ?instance= and
+# ?domain= parameters (all hosts, all guests, or for the guest page the first guest, when
+# absent), $__rate_interval as 1m.
+
+CONSOLE_JOBS = {"exporter_job": "xenballoon-exporter", "agent_job": "xenballoond",
+                "balancer_job": "xenballoon-balancer"}
+
+
+def console_text(text):
+    for name, value in CONSOLE_JOBS.items():
+        text = text.replace("$" + name, value)
+    text = text.replace("$__rate_interval", "1m")
+    for name in ("instance", "domain", "uuid"):
+        text = text.replace("$" + name, "{{ $%s }}" % name)
+    return text
+
+
+def console_legend(legend):
+    if legend.startswith("__"):
+        return ""
+    return re.sub(r"\{\{\s*([a-zA-Z_]+)\s*\}\}", r"[[ \1 ]]", legend)
+
+
+def console_page(d, one_guest):
+    out = ["{{/* Written by dashboards/generate.py from dashboards/%s.json: edit that script. */}}"
+           % d["uid"],
+           '{{ $instance := reReplaceAll "[^A-Za-z0-9_.:*|-]" "" (or .Params.instance ".*") }}',
+           '{{ $domain := reReplaceAll "[^A-Za-z0-9_.:*|-]" "" (or .Params.domain "%s") }}'
+           % ("" if one_guest else ".*")]
+    if one_guest:
+        out.append('{{ if not $domain }}{{ with query "xenballoon_static_max_bytes{job=\'xenballoon-exporter\'}" | sortByLabel "domain" }}'
+                   '{{ $domain = (index . 0).Labels.domain }}{{ end }}{{ end }}')
+        out.append('{{ $uuid := "" }}{{ with printf "xenballoon_static_max_bytes{job=\'xenballoon-exporter\',domain=\'%s\'}" $domain | query }}'
+                   '{{ $uuid = (index . 0).Labels.uuid }}{{ end }}')
+    out += ['<!doctype html>', '<html lang="en">', '<head>', '{{ template "prom_console_head" }}',
+            "<title>%s</title>" % d["title"], "</head>", "<body>",
+            '<nav class="navbar fixed-top navbar-expand-sm navbar-dark bg-dark">',
+            '  <a class="navbar-brand" href="{{ pathPrefix }}/consoles/index.html">xenballoon</a>',
+            '  <ul class="nav navbar-nav">']
+    for name, title in (("dashboard-fleet", "Fleet panels"), ("dashboard-guest", "Guest panels"),
+                        ("dashboard-dom0", "dom0 panels"), ("xenballoon-fleet", "Fleet summary")):
+        out.append('    <li class="nav-item"><a class="nav-link" href="{{ pathPrefix }}/consoles/%s.html">%s</a></li>'
+                   % (name, title))
+    out += ["  </ul>", "</nav>", '<div style="height: 56px"></div>',
+            '{{ template "prom_content_head" . }}',
+            "<h1>%s%s</h1>" % (d["title"], " {{ $domain }}" if one_guest else ""),
+            "<p>%s. The Grafana dashboard <code>dashboards/%s.json</code> as console graphs:"
+            " host <code>{{ $instance }}</code>, guest <code>{{ $domain }}</code>"
+            " (<code>?instance=</code>, <code>?domain=</code>).</p>"
+            % (d["description"], d["uid"])]
+    n = 0
+    for panel in d["panels"]:
+        if panel["type"] == "row":
+            out.append("<h2>%s</h2>" % panel["title"])
+            continue
+        n += 1
+        unit = panel["fieldConfig"]["defaults"].get("unit", "")
+        fmt = "humanize1024" if unit == "bytes" else "humanizeNoSmallPrefix"
+        exprs = [console_text(t["expr"]) for t in panel["targets"]]
+        names = [console_legend(console_text(t.get("legendFormat", ""))) for t in panel["targets"]]
+        out.append("<h3>%s</h3>" % console_text(panel["title"]))
+        out.append('<div id="panel%d"></div>' % n)
+        out.append("<script>")
+        out.append("new PromConsole.Graph({")
+        out.append('  node: document.querySelector("#panel%d"),' % n)
+        out.append("  expr: [")
+        for e in exprs:
+            out.append("    %s," % json.dumps(e))
+        out.append("  ],")
+        if any(names):
+            out.append("  name: [%s]," % ", ".join(json.dumps(x or "[[ __name__ ]]") for x in names))
+        out.append("  min: 0,")
+        out.append("  yUnits: %s," % json.dumps({"bytes": "B", "Bps": "B/s", "s": "s", "ops": "/s",
+                                              "percentunit": "(share)"}.get(unit, "")))
+        out.append("  yAxisFormatter: PromConsole.NumberFormatter.%s," % fmt)
+        out.append("  yHoverFormatter: PromConsole.NumberFormatter.%s," % fmt)
+        out.append("  yTitle: %s," % json.dumps(console_text(panel["title"])[:40]))
+        out.append("});")
+        out.append("</script>")
+    out += ['{{ template "prom_content_tail" . }}', '{{ template "tail" }}']
+    return "\n".join(out) + "\n"
+
+
 FILES = {"xenballoon-fleet.json": fleet, "xenballoon-guest.json": guest,
          "xenballoon-dom0.json": daemons}
+CONSOLES = {"dashboard-fleet.html": (fleet, False), "dashboard-guest.html": (guest, True),
+            "dashboard-dom0.html": (daemons, False)}
+CONSOLE_DIR = HERE.parent / "config" / "prometheus" / "consoles"
 
 
 def main(argv):
@@ -636,9 +728,11 @@ def main(argv):
         print("usage: generate.py [--check]", file=sys.stderr)
         return 2
     stale = []
-    for name, make in FILES.items():
-        text = render(make())
-        path = HERE / name
+    outputs = [(HERE / name, render(make())) for name, make in FILES.items()]
+    outputs += [(CONSOLE_DIR / name, console_page(make(), one_guest))
+                for name, (make, one_guest) in CONSOLES.items()]
+    for path, text in outputs:
+        name = path.name
         if check:
             if not path.exists() or path.read_text() != text:
                 stale.append(name)
