@@ -103,13 +103,20 @@ TEST_CASE("every family the agent exposes is documented in docs/metrics.md") {
 
 TEST_CASE("every metric the dashboards and alert rules use is documented") {
   auto documented = documented_families();
-  // Every dashboard in dashboards/ (at least the three of docs/dashboards.md) and the rules.
+  // Every dashboard in dashboards/ (at least the three of docs/dashboards.md), the console pages
+  // and the rules.
   std::vector<std::string> files;
   for (const auto& entry :
        std::filesystem::directory_iterator(std::string(XENBALLOON_SOURCE_DIR) + "/dashboards")) {
     if (entry.path().extension() == ".json") files.push_back(entry.path().string());
   }
   CHECK(files.size() >= 3);
+  // And the console pages that show them without Grafana.
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(XENBALLOON_SOURCE_DIR) +
+                                                               "/config/prometheus/consoles")) {
+    if (entry.path().extension() == ".html") files.push_back(entry.path().string());
+  }
+  CHECK(files.size() >= 9);
   files.push_back(std::string(XENBALLOON_SOURCE_DIR) + "/alerts/xenballoon.rules.yml");
   // A histogram's series are its family name with _bucket, _sum or _count.
   const std::regex histogram_series(R"((.*)_(bucket|sum|count)$)");
