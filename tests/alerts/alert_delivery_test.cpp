@@ -277,6 +277,20 @@ TEST_CASE("alerts fire on the simulated host and Alertmanager delivers them to a
   REQUIRE(state.has_value());
   const std::map<std::string, pid_t> children = state->processes;
 
+  // xenballoon-sim workload refuses what it cannot do, and leaves no request behind.
+  auto workload = [&](std::vector<std::string> arguments, const std::string& dir) {
+    arguments.insert(arguments.begin(), {XENBALLOON_SIM_BIN, "workload", "--rundir", dir});
+    return run_command(arguments);
+  };
+  const CommandResult unknown = workload({"nobody", "100"}, run_dir);
+  CHECK(unknown.exit_code == 1);
+  CHECK(unknown.err.find("no guest domain named or numbered \"nobody\"") != std::string::npos);
+  CHECK(workload({"swapper", "lots"}, run_dir).exit_code == 2);
+  CHECK(workload({"--hot-percent", "150", "swapper", "100"}, run_dir).exit_code == 2);
+  CHECK(workload({"swapper"}, run_dir).exit_code == 2);
+  CHECK(workload({"swapper", "100"}, dir.path() + "/no-simulator-here").exit_code == 1);
+  CHECK(fs::is_empty(run_dir + "/control"));
+
   // The rules with short durations, checked by promtool before Prometheus loads them.
   int replaced = 0;
   const std::string rules = scale_rule_durations(
@@ -409,8 +423,7 @@ TEST_CASE("alerts fire on the simulated host and Alertmanager delivers them to a
   const double provoked_at = elapsed();
 
   // (a) swap pressure: the swapper's workload becomes a 600 MiB service, 80 % hot.
-  const CommandResult heavy = run_command({XENBALLOON_SIM_BIN, "workload", "--rundir", run_dir,
-                                           "--hot-percent", "80", "swapper", "600"});
+  const CommandResult heavy = workload({"--hot-percent", "80", "swapper", "600"}, run_dir);
   INFO(heavy.out << heavy.err);
   REQUIRE(heavy.exit_code == 0);
   // (b) the stale guest's agent dies without a word.
@@ -446,10 +459,10 @@ TEST_CASE("alerts fire on the simulated host and Alertmanager delivers them to a
           "Guest swapper swaps while ballooned below its static-max");
   }
   // The pressure ends: back to a 64 MiB service; the swapped pages come back and swap-in stops.
-  const CommandResult calm =
-      run_command({XENBALLOON_SIM_BIN, "workload", "--rundir", run_dir, "swapper", "64"});
+  const CommandResult calm = workload({"swapper", "64"}, run_dir);
   INFO(calm.out << calm.err);
   CHECK(calm.exit_code == 0);
+  CHECK(fs::is_empty(run_dir + "/control"));  // taken
   const double calmed_at = elapsed();
   wait_for(
       "XenballoonAgentStale delivered for stale", [&] { return first("firing", stale); }, 60s);
