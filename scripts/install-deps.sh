@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build=(cmake ninja-build g++ pkg-config prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev
-       libxen-dev catch2 xenstore-utils nlohmann-json3-dev)
+       libxen-dev catch2 xenstore-utils nlohmann-json3-dev libssl-dev libcrypt-dev openssl)
 # The dashboard checks (tests/dashboards/): python3 runs them, nodejs and npm the strict schema
 # check (npm ci of its pinned packages), chromium the headless screenshots.
 test=(prometheus prometheus-alertmanager curl python3 nodejs chromium)

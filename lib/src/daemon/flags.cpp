@@ -30,6 +30,11 @@ Flags& Flags::listen_address(std::string default_address) {
   return *this;
 }
 
+Flags& Flags::web_config_file() {
+  with_web_config_file_ = true;
+  return *this;
+}
+
 Flags& Flags::short_letters(char version, char help) {
   version_short_ = version;
   help_short_ = help;
@@ -72,6 +77,12 @@ std::optional<int> Flags::parse(int argc, char** argv, std::FILE* out, std::FILE
     specs.push_back({"web.listen-address", 0, true, [this](std::string_view text) -> Result<void> {
                        common_.listen_address = std::string(text);
                        common_.listen_address_given = true;
+                       return {};
+                     }});
+  }
+  if (with_web_config_file_) {
+    specs.push_back({"web.config.file", 0, true, [this](std::string_view text) -> Result<void> {
+                       common_.web_config_file = std::string(text);
                        return {};
                      }});
   }

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "xenballoon/util/log.h"
+
 namespace xenballoon::daemon {
 
 std::string landing_page(std::string_view program, std::string_view description) {
@@ -41,6 +43,34 @@ std::map<std::string, http::Handler> standard_routes(std::string_view program,
   routes["/metrics"] = metrics_handler(std::move(render_metrics));
   routes["/healthz"] = health_handler(std::move(check_health));
   return routes;
+}
+
+Result<http::WebConfig> load_web_config(const std::string& path) {
+  if (path.empty()) return http::WebConfig{};
+  return http::load_web_config(path);
+}
+
+void reload_web_config(http::Server& server, const std::string& path) {
+  if (path.empty()) return;
+  auto loaded = http::load_web_config(path);
+  if (!loaded) {
+    std::string problems = loaded.error().message;
+    for (char& c : problems) {
+      if (c == '\n') c = ' ';
+    }
+    log::error("SIGHUP: keeping the running web configuration; " + path +
+               " is invalid: " + problems);
+    return;
+  }
+  const bool tls = loaded->tls.has_value();
+  const std::size_t users = loaded->basic_auth_users.size();
+  if (auto applied = server.apply(std::move(*loaded)); !applied) {
+    log::error("SIGHUP: web configuration " + path + " not applied: " + applied.error().message);
+    return;
+  }
+  log::info("SIGHUP: web configuration reloaded from " + path + " (" +
+            (tls ? "TLS" : "plain HTTP") + ", " +
+            (users == 0 ? std::string("no basic auth") : std::to_string(users) + " users") + ")");
 }
 
 }  // namespace xenballoon::daemon

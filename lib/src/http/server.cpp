@@ -4,15 +4,52 @@
 
 #include <cstring>
 #include <mutex>
+#include <utility>
 #include <vector>
 
+#include "tls.h"
+#include "xenballoon/http/basic_auth.h"
+#include "xenballoon/util/log.h"
 #include "xenballoon/util/parse.h"
 
 namespace xenballoon::http {
 
+namespace {
+
+// What a request is checked and answered with; replaced whole by apply().
+struct Policy {
+  Policy(std::map<std::string, std::string> users, std::string headers)
+      : auth(std::move(users)), extra_headers(std::move(headers)) {}
+  BasicAuth auth;
+  std::string extra_headers;  // "Name: value\r\n" lines from http_server_config.headers
+};
+
+std::shared_ptr<const Policy> make_policy(const WebConfig& web) {
+  std::string headers;
+  for (const auto& [name, value] : web.http.headers) headers += name + ": " + value + "\r\n";
+  return std::make_shared<const Policy>(web.basic_auth_users, std::move(headers));
+}
+
+}  // namespace
+
 struct Server::Impl {
   mg_context* ctx = nullptr;
   std::map<std::string, Handler> routes;
+  std::string listen_address;
+  WebConfig web;            // what the running listener was started with; the loop's thread only
+  std::string tls_problem;  // set by init_ssl while mg_start2 runs
+  mutable std::mutex mutex;
+  std::shared_ptr<const Policy> policy;
+
+  std::shared_ptr<const Policy> current() const {
+    std::lock_guard lock(mutex);
+    return policy;
+  }
+  void set_policy(const WebConfig& config) {
+    auto next = make_policy(config);
+    std::lock_guard lock(mutex);
+    policy = std::move(next);
+  }
   ~Impl() {
     if (ctx) mg_stop(ctx);
   }
@@ -20,32 +57,53 @@ struct Server::Impl {
 
 namespace {
 
-void send(mg_connection* conn, const Response& response, bool head) {
-  const char* reason = response.status == 200   ? "OK"
-                       : response.status == 404 ? "Not Found"
-                       : response.status == 405 ? "Method Not Allowed"
-                       : response.status == 503 ? "Service Unavailable"
-                                                : "Error";
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 401:
+      return "Unauthorized";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Error";
+  }
+}
+
+void send(mg_connection* conn, const Response& response, bool head, const Policy& policy,
+          const char* extra = "") {
   mg_printf(conn,
             "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-            "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-            response.status, reason, response.content_type.c_str(), response.body.size());
+            "Cache-Control: no-store\r\n%s%sConnection: close\r\n\r\n",
+            response.status, reason_phrase(response.status), response.content_type.c_str(),
+            response.body.size(), policy.extra_headers.c_str(), extra);
   if (!head) mg_write(conn, response.body.data(), response.body.size());
 }
 
 int handle(mg_connection* conn, void* data) {
-  auto* routes = static_cast<const std::map<std::string, Handler>*>(data);
+  auto* impl = static_cast<const Server::Impl*>(data);
+  const std::shared_ptr<const Policy> policy = impl->current();
   const mg_request_info* info = mg_get_request_info(conn);
   bool head = info->request_method && std::strcmp(info->request_method, "HEAD") == 0;
   bool get = info->request_method && std::strcmp(info->request_method, "GET") == 0;
+  if (policy->auth.enabled() && !policy->auth.check(mg_get_header(conn, "Authorization"))) {
+    send(conn, {401, "text/plain; charset=utf-8", "Unauthorized\n"}, head, *policy,
+         "WWW-Authenticate: Basic realm=\"xenballoon\", charset=\"UTF-8\"\r\n");
+    return 401;
+  }
   std::string path = info->local_uri ? info->local_uri : "";
-  auto route = routes->find(path);
-  if (route == routes->end()) {
-    send(conn, {404, "text/plain; charset=utf-8", "404 page not found\n"}, head);
+  auto route = impl->routes.find(path);
+  if (route == impl->routes.end()) {
+    send(conn, {404, "text/plain; charset=utf-8", "404 page not found\n"}, head, *policy);
     return 404;
   }
   if (!get && !head) {
-    send(conn, {405, "text/plain; charset=utf-8", "only GET and HEAD are allowed\n"}, false);
+    send(conn, {405, "text/plain; charset=utf-8", "only GET and HEAD are allowed\n"}, false,
+         *policy);
     return 405;
   }
   Response response;
@@ -55,8 +113,74 @@ int handle(mg_connection* conn, void* data) {
     response = {500, "text/plain; charset=utf-8",
                 std::string("internal error: ") + e.what() + "\n"};
   }
-  send(conn, response, head);
+  send(conn, response, head, *policy);
   return response.status;
+}
+
+// civetweb's own messages (a failed handshake, a client that went away): debug only, they come
+// once per connection.
+int log_message(const mg_connection* /*conn*/, const char* message) {
+  if (message) log::debug(std::string("civetweb: ") + message);
+  return 1;
+}
+
+// Called by civetweb with its new server SSL_CTX: 1 when configured, -1 to fail mg_start2.
+int init_ssl(void* ssl_ctx, void* user_data) {
+  auto* impl = static_cast<Server::Impl*>(user_data);
+  if (!impl->web.tls) return 0;
+  auto configured = detail::configure_ssl_ctx(ssl_ctx, *impl->web.tls);
+  if (!configured) {
+    impl->tls_problem = configured.error().message;
+    return -1;
+  }
+  return 1;
+}
+
+// Starts civetweb for impl->web on `listen_address` (a bound port replaces port 0 on restarts).
+Result<std::uint16_t> start_context(Server::Impl& impl, int worker_threads, std::uint16_t port) {
+  std::string address = impl.listen_address;
+  if (port != 0) address = address.substr(0, address.rfind(':') + 1) + std::to_string(port);
+  auto ports = to_civetweb_ports(address);
+  if (!ports) return ports.error();
+  if (impl.web.tls) {
+    if (auto enabled = detail::enable_civetweb_tls(); !enabled) {
+      return Error{"cannot serve TLS on " + impl.listen_address + ": " + enabled.error().message,
+                   ENOTSUP};
+    }
+    *ports += "s";
+  }
+  std::string threads = std::to_string(worker_threads < 1 ? 1 : worker_threads);
+  std::vector<const char*> options = {
+      "listening_ports",    ports->c_str(), "num_threads",       threads.c_str(),
+      "request_timeout_ms", "10000",        "enable_keep_alive", "no"};
+  options.push_back(nullptr);
+  mg_callbacks callbacks{};
+  callbacks.log_message = log_message;
+  callbacks.init_ssl = init_ssl;
+  char error_text[256] = "";
+  mg_init_data init{};
+  init.callbacks = &callbacks;
+  init.user_data = &impl;
+  init.configuration_options = options.data();
+  mg_error_data error{};
+  error.text = error_text;
+  error.text_buffer_size = sizeof error_text;
+  impl.tls_problem.clear();
+  impl.ctx = mg_start2(&init, &error);
+  if (!impl.ctx) {
+    std::string why = !impl.tls_problem.empty() ? impl.tls_problem
+                      : error_text[0]           ? error_text
+                                                : "civetweb failed to start";
+    return Error{"cannot listen on " + impl.listen_address + ": " + why, EADDRINUSE};
+  }
+  mg_set_request_handler(impl.ctx, "/", handle, &impl);
+  mg_server_port bound[4];
+  int n = mg_get_server_ports(impl.ctx, 4, bound);
+  return static_cast<std::uint16_t>(n > 0 ? bound[0].port : 0);
+}
+
+int worker_count(int requested) {
+  return requested < 1 ? 1 : requested;
 }
 
 }  // namespace
@@ -83,36 +207,45 @@ Result<std::string> to_civetweb_ports(const std::string& address) {
 
 Result<std::unique_ptr<Server>> Server::start(const std::string& listen_address,
                                               std::map<std::string, Handler> routes,
-                                              int worker_threads) {
+                                              int worker_threads, WebConfig web) {
   static std::once_flag init_once;
   std::call_once(init_once, [] { mg_init_library(0); });
-  auto ports = to_civetweb_ports(listen_address);
-  if (!ports) return ports.error();
   auto impl = std::make_unique<Impl>();
   impl->routes = std::move(routes);
-  std::string threads = std::to_string(worker_threads < 1 ? 1 : worker_threads);
-  const char* options[] = {
-      "listening_ports", ports->c_str(),      "num_threads", threads.c_str(), "request_timeout_ms",
-      "10000",           "enable_keep_alive", "no",          nullptr};
-  mg_callbacks callbacks{};
-  char error_text[256] = "";
-  mg_init_data init{};
-  init.callbacks = &callbacks;
-  init.configuration_options = options;
-  mg_error_data error{};
-  error.text = error_text;
-  error.text_buffer_size = sizeof error_text;
-  impl->ctx = mg_start2(&init, &error);
-  if (!impl->ctx) {
-    return Error{"cannot listen on " + listen_address + ": " +
-                     (error_text[0] ? error_text : "civetweb failed to start"),
-                 EADDRINUSE};
+  impl->listen_address = listen_address;
+  impl->web = std::move(web);
+  impl->set_policy(impl->web);
+  auto port = start_context(*impl, worker_count(worker_threads), 0);
+  if (!port) return port.error();
+  auto server = std::unique_ptr<Server>(new Server(std::move(impl), *port));
+  server->workers_ = worker_count(worker_threads);
+  return server;
+}
+
+bool Server::serves_tls() const {
+  return impl_->web.tls.has_value();
+}
+
+Result<void> Server::apply(WebConfig web) {
+  if (web.same_listener(impl_->web)) {
+    impl_->set_policy(web);
+    impl_->web = std::move(web);
+    return {};
   }
-  mg_set_request_handler(impl->ctx, "/", handle, &impl->routes);
-  mg_server_port bound[4];
-  int n = mg_get_server_ports(impl->ctx, 4, bound);
-  std::uint16_t port = n > 0 ? static_cast<std::uint16_t>(bound[0].port) : 0;
-  return std::unique_ptr<Server>(new Server(std::move(impl), port));
+  WebConfig old = std::move(impl_->web);
+  if (impl_->ctx) mg_stop(impl_->ctx);
+  impl_->ctx = nullptr;
+  impl_->web = std::move(web);
+  auto started = start_context(*impl_, workers_, port_);
+  if (started) {
+    impl_->set_policy(impl_->web);
+    return {};
+  }
+  impl_->web = std::move(old);
+  auto again = start_context(*impl_, workers_, port_);
+  return Error{started.error().message +
+               (again ? std::string("; serving with the previous web configuration")
+                      : "; the previous one failed too: " + again.error().message)};
 }
 
 Server::Server(std::unique_ptr<Impl> impl, std::uint16_t port)

@@ -1,7 +1,7 @@
 // The command line of a xenballoon program: the flags they share (--log.level, --log.format,
-// --web.listen-address for those that serve HTTP, --version, --help) and each program's own,
-// parsed once with getopt_long, so the GNU rules hold everywhere: operands may come between
-// options, "--name=value", unambiguous abbreviations ("--web.listen"), and getopt's own
+// --web.listen-address and --web.config.file for those that serve HTTP, --version, --help) and each
+// program's own, parsed once with getopt_long, so the GNU rules hold everywhere: operands may come
+// between options, "--name=value", unambiguous abbreviations ("--web.listen"), and getopt's own
 // messages for an unknown option or a missing value (followed by the usage, exit 2). Not
 // thread-safe (getopt keeps global state): parse from main().
 //
@@ -29,7 +29,8 @@ namespace xenballoon::daemon {
 struct CommonFlags {
   log::Level log_level = log::Level::kInfo;
   log::Format log_format = log::Format::kText;
-  std::string listen_address;  // empty unless listen_address() was enabled
+  std::string listen_address;   // empty unless listen_address() was enabled
+  std::string web_config_file;  // empty: plain HTTP, no authentication
   // Whether the command line gave them (a program whose configuration file sets them too lets
   // the command line win only then).
   bool log_level_given = false;
@@ -55,6 +56,9 @@ class Flags {
   Flags& log_format();
   // --web.listen-address ADDRESS, for programs that serve HTTP.
   Flags& listen_address(std::string default_address);
+  // --web.config.file FILE: TLS and basic authentication in the Prometheus exporter-toolkit
+  // format (http/web_config.h), for programs that serve HTTP.
+  Flags& web_config_file();
   // The short letters of --version and --help ('V' and 'h' unless changed; 0: none).
   Flags& short_letters(char version, char help);
 
@@ -88,6 +92,7 @@ class Flags {
   bool echo_log_level_ = true;
   bool with_log_format_ = false;
   bool with_listen_address_ = false;
+  bool with_web_config_file_ = false;
   char version_short_ = 'V';
   char help_short_ = 'h';
   std::vector<Spec> specs_;

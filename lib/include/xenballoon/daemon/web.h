@@ -1,5 +1,6 @@
 // What every xenballoon program that serves HTTP serves besides its metrics: a landing page
-// (the program's name, one line on what it is, links to /metrics and /healthz) and /healthz.
+// (the program's name, one line on what it is, links to /metrics and /healthz) and /healthz;
+// and how each reads and reloads its --web.config.file (TLS, basic auth: http/web_config.h).
 // The server itself is http/server.h. Thread-safe: the handlers copy what they are given, and
 // the callbacks they call run on the server's worker threads (they must be thread-safe).
 #pragma once
@@ -10,6 +11,8 @@
 #include <string_view>
 
 #include "xenballoon/http/server.h"
+#include "xenballoon/http/web_config.h"
+#include "xenballoon/result.h"
 
 namespace xenballoon::daemon {
 
@@ -36,5 +39,14 @@ std::map<std::string, http::Handler> standard_routes(std::string_view program,
                                                      std::string_view description,
                                                      std::function<std::string()> render_metrics,
                                                      std::function<Health()> check_health);
+
+// --web.config.file at start: an empty path is plain HTTP without users; else the file read,
+// parsed and validated, the error listing every problem with its file and line.
+Result<http::WebConfig> load_web_config(const std::string& path);
+
+// SIGHUP: reads `path` again and applies it to `server` (users and headers at once, a restarted
+// listener when TLS settings changed). An invalid file is refused with one log line naming every
+// problem, and the running web configuration stays. Nothing happens for an empty path.
+void reload_web_config(http::Server& server, const std::string& path);
 
 }  // namespace xenballoon::daemon

@@ -1,4 +1,7 @@
-// A small HTTP server for /metrics, /healthz and a landing page (civetweb underneath).
+// A small HTTP server for /metrics, /healthz and a landing page (civetweb underneath), with the
+// web configuration of http/web_config.h: TLS through OpenSSL, basic authentication, extra
+// response headers. Thread-safe: handlers run on the worker threads; apply() is for one thread
+// (the daemon's loop) at a time.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "xenballoon/http/web_config.h"
 #include "xenballoon/result.h"
 
 namespace xenballoon::http {
@@ -20,30 +24,41 @@ struct Response {
 // Handlers run on the server's worker threads and must be thread-safe.
 using Handler = std::function<Response()>;
 
-// Serves GET and HEAD for exact paths; everything else gets 404 or 405. Thread-safe.
+// Serves GET and HEAD for exact paths; everything else gets 404 or 405. With basic_auth_users
+// every path (404s included) first needs a known user and its password, else 401.
 class Server {
  public:
   // `listen_address` is "[host]:port" as Prometheus exporters write it (":9750",
-  // "127.0.0.1:9750", "[::1]:9750"); port 0 picks a free port (see port()).
+  // "127.0.0.1:9750", "[::1]:9750"); port 0 picks a free port (see port()). `web` is the web
+  // configuration, validated (load_web_config); the default is plain HTTP without users.
   static Result<std::unique_ptr<Server>> start(const std::string& listen_address,
                                                std::map<std::string, Handler> routes,
-                                               int worker_threads = 2);
+                                               int worker_threads = 2, WebConfig web = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
   std::uint16_t port() const { return port_; }
+  bool serves_tls() const;
+
+  // Takes a new (validated) web configuration: users and headers at once, for the next request;
+  // a TLS change restarts the listener on the same address and port (civetweb's stop takes up to
+  // its 2-second poll). When the new listener cannot start, the old configuration is restored
+  // and the error says why.
+  Result<void> apply(WebConfig web);
 
   // For a daemon that is about to exit: civetweb's mg_stop() waits for its master thread's
   // 2-second poll, and SIGTERM must be quick. The server is kept (reachable) until the process
   // ends with it.
   static void leave_running_until_exit(std::unique_ptr<Server> server);
 
+  struct Impl;  // civetweb's context and the request state (server.cpp)
+
  private:
-  struct Impl;
   explicit Server(std::unique_ptr<Impl> impl, std::uint16_t port);
   std::unique_ptr<Impl> impl_;
   std::uint16_t port_;
+  int workers_ = 2;
 };
 
 // Converts "[host]:port" into civetweb's listening_ports syntax; errors name the address.
