@@ -138,6 +138,7 @@ void Agent::publish() {
 }
 
 void Agent::reload_config() {
+  if (server_) daemon::reload_web_config(*server_, options_.web_config_file);
   auto loaded = config::reload(
       options_.config_path, config_, &load_agent_config,
       [this](auto& config) { options_.overrides.apply(config); },
@@ -235,7 +236,8 @@ int Agent::run() {
       http::Server::start(config_.web.listen_address,
                           daemon::standard_routes(
                               kProgram, "Balloon agent for Xen guests.",
-                              [this] { return render_metrics(); }, [this] { return health(); }));
+                              [this] { return render_metrics(); }, [this] { return health(); }),
+                          2, options_.web);
   if (!server) {
     log::error(server.error().message);
     return 1;
@@ -243,7 +245,8 @@ int Agent::run() {
   server_ = std::move(*server);
   log::info(std::string(kProgram) + " " + kVersion + " started: policy " +
             std::string(to_string(driver_.settings().kind)) + ", metrics on " +
-            config_.web.listen_address + (options_.dry_run ? ", dry run" : ""));
+            config_.web.listen_address + (options_.web.tls ? " (TLS)" : "") +
+            (options_.dry_run ? ", dry run" : ""));
 
   link_.ensure();
   tick("start");

@@ -18,6 +18,7 @@
 #include "publisher.h"
 #include "readings.h"
 #include "xenballoon/config/agent_config.h"
+#include "xenballoon/http/web_config.h"
 #include "xenballoon/policy/policy.h"
 #include "xenballoon/util/log.h"
 #include "xenstore_link.h"
@@ -43,6 +44,8 @@ struct AgentOptions {
   bool dry_run = false;
   std::string xenstore_socket;  // empty: libxenstore's default
   CliOverrides overrides;
+  std::string web_config_file;  // --web.config.file, re-read on SIGHUP; empty: none
+  http::WebConfig web;          // what it held at start
 };
 
 class AgentMetrics;

@@ -13,6 +13,7 @@
 #include "agent.h"
 #include "xenballoon/config/agent_config.h"
 #include "xenballoon/daemon/flags.h"
+#include "xenballoon/daemon/web.h"
 #include "xenballoon/result.h"
 #include "xenballoon/util/log.h"
 #include "xenballoon/util/pidfile.h"
@@ -36,13 +37,16 @@ Options:
       --path.procfs DIR        procfs root (overrides paths.procfs)
       --path.sysfs DIR         sysfs root (overrides paths.sysfs)
       --web.listen-address A   [host]:port for /metrics (overrides web.listen_address)
+      --web.config.file FILE   TLS and basic auth for every endpoint, in the Prometheus
+                               exporter-toolkit format (docs/security.md); re-read on SIGHUP
       --pidfile FILE           pidfile (overrides pidfile; "" for none)
       --log.level LEVEL        debug, info, warning or error (overrides log_level)
       --log.format FORMAT      text or logfmt (default text)
   -V, --version                print the version
   -h, --help                   this text
 
-Signals: SIGHUP reloads the configuration (an invalid one is refused and the old one kept);
+Signals: SIGHUP reloads the configuration and the web configuration (an invalid one is refused
+and the old one kept);
 SIGTERM/SIGINT restore the balloon target as on_exit says and exit.
 xenstore is found as libxenstore finds it ($XENSTORED_PATH, then the xenbus device).
 )";
@@ -66,7 +70,8 @@ int main(int argc, char** argv) {
   // No default address here: the configuration's web.listen_address applies unless the command
   // line gives one.
   daemon::Flags flags(kProgram, kUsage);
-  flags.listen_address("").log_level(log::Level::kInfo, /*echo_value=*/false).log_format();
+  flags.listen_address("").web_config_file().log_level(log::Level::kInfo, /*echo_value=*/false);
+  flags.log_format();
   flags.option("config", 'c', [&](std::string_view text) -> Result<void> {
     config_path = std::string(text);
     explicit_config = true;
@@ -104,16 +109,26 @@ int main(int argc, char** argv) {
                  format_errors(problems).c_str());
     return 1;
   }
+  auto web = daemon::load_web_config(common.web_config_file);
+  if (!web) {
+    std::fprintf(stderr, "xenballoond: invalid web configuration:\n%s\n",
+                 web.error().message.c_str());
+    return 1;
+  }
   if (check) {
     std::printf("%s: configuration is valid\n",
                 config_path.empty() ? "(built-in defaults)" : config_path.c_str());
+    if (!common.web_config_file.empty()) {
+      std::printf("%s: web configuration is valid\n", common.web_config_file.c_str());
+    }
     return 0;
   }
 
   daemon::CommonFlags logging = common;
   logging.log_level = log::Level::kInfo;  // the agent sets the configured level
   daemon::init_logging(kProgram, logging);
-  agent::AgentOptions options{config_path, dry_run, "", overrides};
+  agent::AgentOptions options{config_path,    dry_run, "", overrides, common.web_config_file,
+                              std::move(*web)};
 
   std::unique_ptr<Pidfile> pidfile;
   if (!once && !config.pidfile.empty()) {

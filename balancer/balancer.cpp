@@ -397,6 +397,7 @@ void Balancer::apply_config() {
 }
 
 void Balancer::reload_config() {
+  if (server_) daemon::reload_web_config(*server_, options_.web_config_file);
   auto loaded = config::reload(
       options_.config_path, config_, &load_balancer_config,
       [this](auto& config) { options_.overrides.apply(config); },
@@ -463,17 +464,19 @@ int Balancer::run() {
       http::Server::start(config_.web.listen_address,
                           daemon::standard_routes(
                               kProgram, "Moves host memory to the Xen guests that need it.",
-                              [this] { return render_metrics(); }, [this] { return health(); }));
+                              [this] { return render_metrics(); }, [this] { return health(); }),
+                          2, options_.web);
   if (!server) {
     log::error(server.error().message);
     return 1;
   }
   log::info(std::string(kProgram) + " " + kVersion + " started: a step every " +
             std::to_string(config_.interval_seconds) + " s, metrics on " +
-            config_.web.listen_address +
+            config_.web.listen_address + (options_.web.tls ? " (TLS)" : "") +
             (dry_run() ? ", dry run (targets are computed, never set)" : ""));
   if (auto sent = service_manager::notify("READY=1"); !sent) log::warning(sent.error().message);
 
+  server_ = server->get();
   daemon::Loop loop(*signals);
   loop.on_reload([this] { reload_config(); });
   if (const auto watchdog = service_manager::watchdog_interval()) {
@@ -507,6 +510,7 @@ int Balancer::run() {
   if (auto ran = loop.run(); !ran) log::error(ran.error().message);
   (void)service_manager::notify("STOPPING=1");
   log::info("stopping: every target is left as it is");
+  server_ = nullptr;
   http::Server::leave_running_until_exit(std::move(*server));
   return 0;
 }

@@ -45,6 +45,8 @@ struct Options {
   // How targets are set; null: memory/target through xenstore (dom0::XenstoreTargetSetter).
   std::shared_ptr<dom0::TargetSetter> target_setter;
   CliOverrides overrides;
+  std::string web_config_file;  // --web.config.file, re-read on SIGHUP; "" = none
+  http::WebConfig web;          // what it held at start
 };
 
 // Not thread-safe (see the file comment).
@@ -85,6 +87,7 @@ class Balancer {
 
   BalancerConfig config_;
   Options options_;
+  http::Server* server_ = nullptr;  // while run() serves; SIGHUP applies the web config to it
   dom0::balance::Settings settings_;
   dom0::balance::GuestProgress progress_;
 

@@ -12,6 +12,7 @@
 #include "balancer.h"
 #include "config.h"
 #include "xenballoon/daemon/flags.h"
+#include "xenballoon/daemon/web.h"
 #include "xenballoon/dom0/target_setter.h"
 #include "xenballoon/result.h"
 #include "xenballoon/util/log.h"
@@ -41,6 +42,8 @@ Options:
                                else xenstore)
       --pidfile FILE           pidfile (overrides pidfile; "" for none)
       --web.listen-address A   [host]:port for /metrics (overrides web.listen_address)
+      --web.config.file FILE   TLS and basic auth for every endpoint, in the Prometheus
+                               exporter-toolkit format (docs/security.md); re-read on SIGHUP
       --log.level LEVEL        debug, info, warning or error (overrides log_level)
       --log.format FORMAT      text or logfmt (default text)
   -V, --version                print the version
@@ -48,7 +51,8 @@ Options:
 
 Host memory comes from libxenctrl (xc_physinfo) when a hypervisor answers, else from
 --host-memory-file; without either nothing is balanced and /healthz answers 503.
-Signals: SIGHUP reloads the configuration (an invalid one is refused and the old one kept);
+Signals: SIGHUP reloads the configuration and the web configuration (an invalid one is refused
+and the old one kept);
 SIGTERM/SIGINT stop, leaving every target as it is.
 xenstore is found as libxenstore finds it ($XENSTORED_PATH, then the xenbus device).
 )";
@@ -63,7 +67,8 @@ int main(int argc, char** argv) {
   balancer::CliOverrides& overrides = options.overrides;
 
   daemon::Flags flags(kProgram, kUsage);
-  flags.listen_address("").log_level(log::Level::kInfo, /*echo_value=*/false).log_format();
+  flags.listen_address("").web_config_file().log_level(log::Level::kInfo, /*echo_value=*/false);
+  flags.log_format();
   flags.option("config", 'c', [&](std::string_view text) -> Result<void> {
     config_path = std::string(text);
     explicit_config = true;
@@ -112,9 +117,18 @@ int main(int argc, char** argv) {
                  format_errors(problems).c_str());
     return 1;
   }
+  auto web = daemon::load_web_config(common.web_config_file);
+  if (!web) {
+    std::fprintf(stderr, "%s: invalid web configuration:\n%s\n", kProgram,
+                 web.error().message.c_str());
+    return 1;
+  }
   if (check) {
     std::printf("%s: configuration is valid\n",
                 config_path.empty() ? "(built-in defaults)" : config_path.c_str());
+    if (!common.web_config_file.empty()) {
+      std::printf("%s: web configuration is valid\n", common.web_config_file.c_str());
+    }
     return 0;
   }
 
@@ -150,6 +164,8 @@ int main(int argc, char** argv) {
   }
 
   options.config_path = config_path;
+  options.web_config_file = common.web_config_file;
+  options.web = std::move(*web);
   balancer::Balancer balancer(std::move(config), std::move(options));
   return balancer.run();
 }

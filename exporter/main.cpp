@@ -1,5 +1,7 @@
 // xenballoon-exporter: the dom0 side. Serves every guest's memory statistics from xenstore (the
 // xenballoond layout, the 2008 daemon's keys, XenServer's guest tools) as Prometheus metrics.
+#include <csignal>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,12 +34,17 @@ else from --host-memory-file.
 
 Options:
       --web.listen-address A   [host]:port to serve /metrics and /healthz on (default :9751)
+      --web.config.file FILE   TLS and basic auth for every endpoint, in the Prometheus
+                               exporter-toolkit format (docs/security.md); re-read on SIGHUP
+      --check-config           validate --web.config.file, print its problems, exit 0 if usable
       --host-memory-file FILE  host memory ("total_kib free_kib") when no hypervisor answers
       --log.level LEVEL        debug, info, warning or error (default info)
       --log.format FORMAT      text or logfmt (default text)
   -V, --version                print the version
   -h, --help                   this text
 
+Signals: SIGHUP reloads --web.config.file (an invalid one is refused and the old one kept);
+SIGTERM/SIGINT stop.
 xenstore is found as libxenstore finds it ($XENSTORED_PATH, then the xenbus device).
 )";
 
@@ -47,14 +54,29 @@ constexpr const char* kProgram = "xenballoon-exporter";
 
 int main(int argc, char** argv) {
   daemon::Flags flags(kProgram, kUsage);
-  flags.listen_address(":9751").log_level(log::Level::kInfo).log_format();
+  flags.listen_address(":9751").web_config_file().log_level(log::Level::kInfo).log_format();
   std::string host_memory_file;
+  bool check = false;
   flags.option("host-memory-file", 0, &host_memory_file);
+  flags.flag("check-config", 0, &check);
   if (auto exit_code = flags.parse(argc, argv)) return *exit_code;
   const std::string& listen_address = flags.common().listen_address;
+  const std::string& web_config_file = flags.common().web_config_file;
+  auto web = daemon::load_web_config(web_config_file);
+  if (!web) {
+    std::fprintf(stderr, "%s: invalid web configuration:\n%s\n", kProgram,
+                 web.error().message.c_str());
+    return 1;
+  }
+  if (check) {
+    std::printf("%s: web configuration is valid\n", web_config_file.empty()
+                                                        ? "(no --web.config.file: plain HTTP)"
+                                                        : web_config_file.c_str());
+    return 0;
+  }
   daemon::init_logging(kProgram, flags.common());
   // Before libxenstore starts its threads, so that they inherit the blocked signals.
-  auto signals = daemon::SignalSet::open();
+  auto signals = daemon::SignalSet::open({SIGHUP});
   if (!signals) {
     log::error(signals.error().message);
     return 1;
@@ -82,16 +104,25 @@ int main(int argc, char** argv) {
         if (!feed.status().connected) return daemon::Health{false, "not connected to xenstore\n"};
         return daemon::Health{};
       });
-  auto server = http::Server::start(listen_address, std::move(routes));
+  const bool tls = web->tls.has_value();
+  auto server = http::Server::start(listen_address, std::move(routes), 2, std::move(*web));
   if (!server) {
     log::error(server.error().message);
     return 1;
   }
-  log::info(std::string(kProgram) + " " + kVersion + " serving metrics on " + listen_address);
+  log::info(std::string(kProgram) + " " + kVersion + " serving metrics on " + listen_address +
+            (tls ? " (TLS)" : ""));
 
   // Each pass lets the feed read what its watches reported, then waits for more, a signal, or
   // the feed's next due step.
   daemon::Loop loop(*signals);
+  loop.on_reload([&] {
+    if (web_config_file.empty()) {
+      log::info("SIGHUP: no --web.config.file to reload");
+      return;
+    }
+    daemon::reload_web_config(**server, web_config_file);
+  });
   const daemon::Loop::Id watches = loop.add_fd(-1, nullptr);
   loop.before_poll([&] {
     feed.step();
