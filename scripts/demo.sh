@@ -30,4 +30,6 @@ Console pages (once Prometheus is up):
   all           $consoles/index.html
 
 BANNER
-exec build/tools/sim/xenballoon-sim run --prometheus-bin scripts/demo-prometheus.sh "$@"
+# Alertmanager routes with the example configuration of config/alertmanager/ (web UI only).
+exec build/tools/sim/xenballoon-sim run --prometheus-bin scripts/demo-prometheus.sh \
+  --alertmanager-bin scripts/demo-alertmanager.sh "$@"
