@@ -60,8 +60,9 @@ def var_query(name, label, query, multi, include_all=None, hide=0, description=N
         "label": label,
         "type": "query",
         "datasource": DS,
-        "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
-        "definition": None,  # removed below; Grafana keeps the query text here
+        # The classic string form, which every Grafana version reads (newer ones turn it into
+        # their query editor's object when the variable is edited).
+        "query": query,
         "refresh": 2,
         "sort": 1,
         "includeAll": include_all,
@@ -69,7 +70,6 @@ def var_query(name, label, query, multi, include_all=None, hide=0, description=N
         "hide": hide,
         "current": {"text": "All", "value": "$__all"} if include_all else {"text": "", "value": ""},
     }
-    del v["definition"]
     if description:
         v["description"] = description
     return v
