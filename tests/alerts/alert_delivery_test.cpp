@@ -1,10 +1,12 @@
 // The alert rules end to end: the simulated host (xenballoon-sim run, its own Prometheus off)
 // watched by a real Prometheus that evaluates alerts/xenballoon.rules.yml every second and a real
-// Alertmanager that delivers to a webhook receiver this test runs. Three guests: one driven into
-// swap (xenballoon-sim workload) and back, one whose agent is killed, one that writes garbage into
-// its data/ keys. Each alert must be delivered, the swap alert resolved, and none twice although
-// Prometheus scrapes the agents too. The rules run with every `for:` and range divided by
-// kTimeScale (thresholds unchanged), so the test takes about a minute.
+// Alertmanager, configured as config/alertmanager/alertmanager.yml, that delivers to a webhook
+// receiver this test runs. Four guests: one driven into swap (xenballoon-sim workload) and back,
+// one whose agent is killed, one that writes garbage into its data/ keys, one whose workload
+// outgrows its memory and swap. Each alert must be delivered to the receiver its severity routes
+// to, the swap alert resolved, and none twice although Prometheus scrapes the agents too. The
+// rules run with every `for:` and range divided by kTimeScale (thresholds unchanged), and
+// Alertmanager with 1 s group waits and intervals, so the test takes about a minute.
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -41,8 +43,8 @@ constexpr int kTimeScale = 20;
 
 // swapper: dom0's target (384 MiB) holds it well below its 1 GiB static-max; with 80 % of a
 // 600 MiB service hot, what is in swap swaps back in at about 9 MiB/s. stale: its agent is
-// killed. hostile: its data/ keys get garbage. Small file working sets: no burst of page-cache
-// faults at start.
+// killed. hostile: its data/ keys get garbage. crasher: a 1 GiB service in 256 MiB and 64 MiB of
+// swap is OOM-killed. Small file working sets: no burst of page-cache faults at start.
 constexpr const char* kScenario = R"(name: alerts-live
 description: three guests for the live alert test
 duration_hours: 1
@@ -76,8 +78,17 @@ guests:
     workload:
       type: steady
       base_mib: 64
+  - name: crasher
+    static_max_mib: 512
+    memory_mib: 256
+    swap_mib: 64
+    working_set_mib: 16
+    seed: 34
+    workload:
+      type: steady
+      base_mib: 64
 )";
-const std::vector<std::string> kGuests = {"swapper", "stale", "hostile"};
+const std::vector<std::string> kGuests = {"swapper", "stale", "hostile", "crasher"};
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);
@@ -207,6 +218,7 @@ namespace {
 
 // One alert of one webhook notification.
 struct Delivered {
+  std::string receiver;
   std::string status;  // firing or resolved
   std::map<std::string, std::string> labels;
   std::map<std::string, std::string> annotations;
@@ -220,6 +232,7 @@ std::vector<Delivered> delivered_alerts(const std::vector<std::string>& bodies) 
     if (notification.is_discarded() || !notification.contains("alerts")) continue;
     for (const auto& alert : notification["alerts"]) {
       Delivered one;
+      one.receiver = notification.value("receiver", "");
       one.status = alert.value("status", "");
       const nlohmann::json labels = alert.value("labels", nlohmann::json::object());
       const nlohmann::json annotations = alert.value("annotations", nlohmann::json::object());
@@ -244,6 +257,21 @@ bool matches(const Delivered& alert, const std::string& status,
 }
 
 }  // namespace
+
+// The example Alertmanager configuration, delivering to `url` (its receivers' paths kept below
+// it) and grouping at once: group_wait and group_interval 1 s.
+std::string test_alertmanager_config(const std::string& example, const std::string& url,
+                                     int* replaced) {
+  static const std::regex kWebhook(R"(http://127\.0\.0\.1:9095/xenballoon/)");
+  static const std::regex kGroupTiming(R"(\b(group_wait|group_interval): \S+)");
+  *replaced = 0;
+  for (const std::regex* pattern : {&kWebhook, &kGroupTiming}) {
+    *replaced += static_cast<int>(std::distance(
+        std::sregex_iterator(example.begin(), example.end(), *pattern), std::sregex_iterator()));
+  }
+  const std::string pointed = std::regex_replace(example, kWebhook, url + "/");
+  return std::regex_replace(pointed, kGroupTiming, "$1: 1s");
+}
 
 TEST_CASE("alerts fire on the simulated host and Alertmanager delivers them to a webhook") {
   for (const char* program : {"prometheus", "prometheus-alertmanager", "promtool"}) {
@@ -302,22 +330,17 @@ TEST_CASE("alerts fire on the simulated host and Alertmanager delivers them to a
   INFO(checked.out << checked.err);
   REQUIRE(checked.exit_code == 0);
 
-  // Alertmanager: every alert to the webhook, grouped per alert, host and guest, at once.
+  // Alertmanager: the example configuration, every receiver on the test's webhook.
   const std::uint16_t alertmanager_port = free_port();
   const std::string alertmanager_config = dir.path() + "/alertmanager.yml";
-  std::ofstream(alertmanager_config) << "route:\n"
-                                        "  receiver: test-webhook\n"
-                                        "  group_by: [alertname, instance, domain]\n"
-                                        "  group_wait: 1s\n"
-                                        "  group_interval: 1s\n"
-                                        "  repeat_interval: 1h\n"
-                                        "receivers:\n"
-                                        "  - name: test-webhook\n"
-                                        "    webhook_configs:\n"
-                                        "      - url: "
-                                     << webhook.url()
-                                     << "\n"
-                                        "        send_resolved: true\n";
+  int am_replaced = 0;
+  std::ofstream(alertmanager_config) << test_alertmanager_config(
+      slurp(XENBALLOON_SOURCE_DIR "/config/alertmanager/alertmanager.yml"), webhook.url(),
+      &am_replaced);
+  CHECK(am_replaced >= 3 + 4);  // three receivers; the route's and its children's timings
+  const CommandResult am_checked = run_command({"amtool", "check-config", alertmanager_config});
+  INFO(am_checked.out << am_checked.err);
+  REQUIRE(am_checked.exit_code == 0);
   fs::create_directories(dir.path() + "/alertmanager");
   ChildProcess alertmanager({"prometheus-alertmanager", "--config.file=" + alertmanager_config,
                              "--storage.path=" + dir.path() + "/alertmanager",
@@ -438,6 +461,10 @@ TEST_CASE("alerts fire on the simulated host and Alertmanager delivers them to a
     CHECK(guest.write(home + "uptime", "not a number") == 0);
     CHECK(guest.write(home + "meminfo", "MemTotal lots\nMemFree -1\n") == 0);
   }
+  // (d) the crasher's service outgrows its memory and swap.
+  const CommandResult crash = workload({"crasher", "1024"}, run_dir);
+  INFO(crash.out << crash.err);
+  REQUIRE(crash.exit_code == 0);
 
   const std::map<std::string, std::string> swapping = {{"alertname", "XenGuestSwapping"},
                                                        {"domain", "swapper"},
@@ -445,11 +472,20 @@ TEST_CASE("alerts fire on the simulated host and Alertmanager delivers them to a
                                                        {"severity", "warning"}};
   const std::map<std::string, std::string> refusing = {
       {"alertname", "XenballoonExporterRefusingData"}, {"job", "xenballoon-exporter"}};
+  const std::map<std::string, std::string> oom = {{"alertname", "XenGuestOOMKill"},
+                                                  {"domain", "crasher"},
+                                                  {"job", "xenballoon-exporter"},
+                                                  {"severity", "critical"}};
   const std::map<std::string, std::string> stale = {
       {"alertname", "XenballoonAgentStale"}, {"domain", "stale"}, {"job", "xenballoon-exporter"}};
 
   wait_for(
       "XenballoonExporterRefusingData delivered", [&] { return first("firing", refusing); }, 30s);
+  if (wait_for(
+          "XenGuestOOMKill delivered for crasher", [&] { return first("firing", oom); }, 30s)) {
+    CHECK(first("firing", oom)->receiver == "xenballoon-pager");
+  }
+  CHECK(workload({"crasher", "64"}, run_dir).exit_code == 0);
   const bool swap_fired = wait_for(
       "XenGuestSwapping delivered for swapper", [&] { return first("firing", swapping); }, 60s);
   if (swap_fired) {
@@ -457,6 +493,7 @@ TEST_CASE("alerts fire on the simulated host and Alertmanager delivers them to a
     CHECK(fired.annotations.at("runbook_url") == "docs/alerts.md#xenguestswapping");
     CHECK(fired.annotations.at("summary") ==
           "Guest swapper swaps while ballooned below its static-max");
+    CHECK(fired.receiver == "xenballoon-team");
   }
   // The pressure ends: back to a 64 MiB service; the swapped pages come back and swap-in stops.
   const CommandResult calm = workload({"swapper", "64"}, run_dir);
@@ -473,11 +510,11 @@ TEST_CASE("alerts fire on the simulated host and Alertmanager delivers them to a
   // the wrong guest.
   CHECK(count({{"alertname", "XenGuestSwapping"}, {"job", "xenballoond"}}) == 0);
   CHECK(count({{"alertname", "XenballoonAgentStale"}, {"job", "xenballoond"}}) == 0);
-  for (const char* guest : {"stale", "hostile"}) {
+  for (const char* guest : {"stale", "hostile", "crasher"}) {
     INFO(guest);
     CHECK(count({{"alertname", "XenGuestSwapping"}, {"domain", guest}}) == 0);
   }
-  for (const char* guest : {"swapper", "hostile"}) {
+  for (const char* guest : {"swapper", "hostile", "crasher"}) {
     INFO(guest);
     CHECK(count({{"alertname", "XenballoonAgentStale"}, {"domain", guest}}) == 0);
   }
@@ -487,6 +524,12 @@ TEST_CASE("alerts fire on the simulated host and Alertmanager delivers them to a
   }
   if (const Delivered* resolved = first("resolved", swapping)) {
     CHECK(resolved->seconds > calmed_at);
+    CHECK(resolved->receiver == "xenballoon-team");
+  }
+  for (const auto* labels : {&refusing, &stale}) {
+    if (const Delivered* fired = first("firing", *labels)) {
+      CHECK(fired->receiver == "xenballoon-team");
+    }
   }
   auto after = [&](const std::string& status, const std::map<std::string, std::string>& labels,
                    double since) {
@@ -494,9 +537,9 @@ TEST_CASE("alerts fire on the simulated host and Alertmanager delivers them to a
     return alert ? std::to_string(static_cast<int>(alert->seconds - since)) + " s" : "never";
   };
   WARN("seconds from the provocation: refusals "
-       << after("firing", refusing, provoked_at) << ", swap "
-       << after("firing", swapping, provoked_at) << ", stale "
-       << after("firing", stale, provoked_at) << "; swap resolved "
+       << after("firing", refusing, provoked_at) << ", OOM kill "
+       << after("firing", oom, provoked_at) << ", swap " << after("firing", swapping, provoked_at)
+       << ", stale " << after("firing", stale, provoked_at) << "; swap resolved "
        << after("resolved", swapping, calmed_at) << " after the pressure ended; whole test "
        << static_cast<int>(elapsed()) << " s");
 
