@@ -53,12 +53,12 @@ XB_SYNC=$XB_GUEST_HOME/data/xbtest
 export XB_DOMID XB_GUEST_HOME XB_SYNC DOMID
 
 # relay the guest's console (logged by xenconsoled) onto ours; note when the
-# guest said it is done so that nothing is cut off at power-off
+# guest said it is done so that nothing is cut off at power-off.  awk, not a
+# `while read` loop: busybox's read takes a byte per system call, which under
+# TCG costs dom0 a noticeable share of its CPU for every line the guest prints.
 (
-    tail -n +1 -F /var/log/xen/console/guest-guest.log 2>/dev/null | while IFS= read -r l; do
-        echo "[domU] $l"
-        case $l in *GUEST-DONE*) touch /run/guest-done-relayed ;; esac
-    done
+    tail -n +1 -F /var/log/xen/console/guest-guest.log 2>/dev/null |
+        awk '{ print "[domU] " $0; fflush() } /GUEST-DONE/ { system("touch /run/guest-done-relayed") }'
 ) &
 
 if xb_wait guest-up 1 "${XB_BOOT_TIMEOUT:-120}"; then

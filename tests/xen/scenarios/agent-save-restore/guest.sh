@@ -46,7 +46,7 @@ h2=$(xenstore-read data/xenballoon/heartbeat 2>/dev/null)
 xb_check heartbeat-advances "data/xenballoon/heartbeat ${h1:-absent} -> ${h2:-absent} in the new home" test -n "$h2" -a "$h2" != "$h1"
 xb_log "published after restore: mode=$(xenstore-read data/xenballoon/mode 2>&1) target-kb=$(xenstore-read data/xenballoon/target-kb 2>&1) floor-kb=$(xenstore-read data/xenballoon/floor-kb 2>&1)"
 phase grow
-xb-memhog 120 8 1000 10 "$HOG_STATE" > /tmp/hog.log 2>&1 &
+xb-memhog 120 8 1000 4 "$HOG_STATE" > /tmp/hog.log 2>&1 &
 HPID=$!
 grown() { [ "$(tkb)" -ge $((FLOOR + 65536)) ]; }
 if wait_until 60 grown; then

@@ -35,10 +35,10 @@ xb_check published-floor "data/xenballoon: mode=$mode target-kb=$pub floor-kb=$f
     test "$mode" = selfballoon -a "$fl" = $FLOOR
 sleep 3
 
-# 2. workload: 120 MiB in 8 MiB steps, one a second, held 15 s
+# 2. workload: 120 MiB in 8 MiB steps, one a second, held 8 s
 phase grow
 t_grow=$(xb_now)
-xb-memhog 120 8 1000 15 "$HOG_STATE" > /tmp/hog.log 2>&1 &
+xb-memhog 120 8 1000 8 "$HOG_STATE" > /tmp/hog.log 2>&1 &
 HPID=$!
 peak=0
 grown() { t=$(tkb); [ "$t" -gt "$peak" ] && peak=$t; read -r h _ 2>/dev/null < "$HOG_STATE"; [ "${h:-0}" = 120 ]; }

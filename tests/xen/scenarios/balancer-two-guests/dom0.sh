@@ -42,20 +42,13 @@ xl create $CFG 2>&1 | sed 's/^/[xl create idle] /'
 ID=$(xl domid idle 2> /dev/null)
 [ -n "$ID" ] || { xb_fail create-idle "xl create $CFG failed"; exit 1; }
 IH=/local/domain/$ID
-(
-    tail -n +1 -F /var/log/xen/console/guest-idle.log 2> /dev/null | while IFS= read -r l; do
-        echo "[idle] $l"
-    done
-) &
+tail -n +1 -F /var/log/xen/console/guest-idle.log 2> /dev/null | awk '{ print "[idle] " $0; fflush() }' &
 RELAY=$!
 if ! iwait idle-up 120; then
     xb_fail idle-up "the idle guest (domid $ID) did not come up within 120 s"
-    xl destroy idle; kill $RELAY; exit 1
+    xl destroy idle; kill $RELAY; pkill -f 'guest-idle.log' 2> /dev/null; exit 1
 fi
 xb_log "idle guest up (domid $ID) after $(awk "BEGIN{print $(xb_now)-$t0}") s"
-# what takes the CPU in dom0, every 20 s (under TCG every fork counts)
-( while :; do top -b -n 1 | sed -n '1,14p' | sed 's/^/[top] /'; sleep 20; done ) &
-TOP=$!
 
 # size the host for the balancer: the two guests may hold what they hold now + 16 MiB
 TOTAL=$(info total_memory) FREE=$(info free_memory)
@@ -65,8 +58,8 @@ D0=$((TOTAL - FREE - G0)) R=$((FREE - 16))
 xb_log "host: total $TOTAL MiB, free $FREE, guests $G0 (guest $GM, idle $IM) -> dom0_mib $D0, reserve_mib $R"
 config() { # [pinned rule for idle]
     cat << EOC
-interval_seconds: 3
-stuck_after_seconds: 8
+interval_seconds: 2
+stuck_after_seconds: 6
 retry_after_seconds: 300
 host:
   reserve_mib: $R
@@ -119,9 +112,18 @@ agrees() {
         _n=$((_n + 1))
     done
 }
-agrees guest $G; t=$T lg=$L
-agrees idle $IH; it=$T li=$L
-mems; m=$GM im=$IM
+# a guest whose target the balancer just lowered holds more until its balloon follows (seconds
+# under TCG): wait up to 20 s for both to be at or below their targets
+t_follow=$(xb_now) i=0
+while :; do
+    agrees guest $G; t=$T lg=$L
+    agrees idle $IH; it=$T li=$L
+    mems; m=$GM im=$IM
+    [ "$m" -le $((t / 1024 + 1)) ] && [ "$im" -le $((it / 1024 + 1)) ] && break
+    [ $i -ge 40 ] && break
+    sleep 0.5; i=$((i + 1))
+done
+xb_log "both at or below their targets after $(awk "BEGIN{print $(xb_now)-$t_follow}") s"
 xb_check xl-list-agrees "guest: memory/target $t KiB, xl target_memkb $lg, xl list $m MiB; idle: memory/target $it KiB, xl target_memkb $li, xl list $im MiB" \
     test "$lg" = "$t" -a "$li" = "$it" -a "$m" -le $((t / 1024 + 1)) -a "$im" -le $((it / 1024 + 1))
 scrape
@@ -148,7 +150,7 @@ while [ $i -lt 60 ]; do
     [ "$st" = stuck ] && break
     sleep 0.5; i=$((i + 1))
 done
-xb_check stuck-detected "idle: state=$st $(awk "BEGIN{print $(xb_now)-$t_unpin}") s after unpinning (stuck_after_seconds 8); memory/target $(rd $IH/memory/target) KiB, published current-kb $(rd $IH/data/xenballoon/current-kb), xl list $(mem_of idle) MiB" \
+xb_check stuck-detected "idle: state=$st $(awk "BEGIN{print $(xb_now)-$t_unpin}") s after unpinning (stuck_after_seconds 6); memory/target $(rd $IH/memory/target) KiB, published current-kb $(rd $IH/data/xenballoon/current-kb), xl list $(mem_of idle) MiB" \
     test "$st" = stuck
 # (logged, not checked: each new memory/target lets the kernel's balloon watch take some pages
 # before the guest's loop resets target_kb, and Xen's max_pages keeps it from getting them back)
@@ -166,7 +168,8 @@ xb_artifact balancer-two-guests-balancer.log /tmp/balancer.log
 xb_artifact balancer-two-guests-balancer.metrics /tmp/bal.metrics
 xl destroy idle
 sleep 0.5
-kill $RELAY $TOP 2> /dev/null
+kill $RELAY 2> /dev/null
+pkill -f 'tail -n +1 -F /var/log/xen/console/guest-idle.log' 2> /dev/null || true
 xl mem-set guest 256m
 xb_signal bt-stop 1
 exit 0
