@@ -501,13 +501,15 @@ def picture_pages(prom):
              ("console-fleet", f"{consoles}/xenballoon-fleet.html{duration}", 2000, 5, False),
              ("console-guest", f"{consoles}/xenballoon-guest.html?domain={domain}{duration}",
               1500, 3, False)]
-    classic = []
+    classic, guest_graphs = [], 0
     for path in dashlib.dashboard_paths():
         d = dashlib.load(path)
         name = d["uid"].replace("xenballoon-", "")
         graphs = sum(1 for p in d["panels"] if p["type"] != "row")
         rows = sum(1 for p in d["panels"] if p["type"] == "row")
         param = f"?domain={domain}" if name == "guest" else ""
+        if name == "guest":
+            guest_graphs = graphs
         pages.append((f"console-dashboard-{name}",
                       f"{consoles}/dashboard-{name}.html{param}{duration}",
                       graphs * 395 + rows * 50 + 400, graphs, False))
@@ -519,7 +521,8 @@ def picture_pages(prom):
                   len(classic), False))
     # The control: a guest that does not exist draws empty graphs, which must be judged blank.
     pages.append(("control-no-such-guest",
-                  f"{consoles}/dashboard-guest.html?domain=no-such-guest{duration}", 2000, 4, True))
+                  f"{consoles}/dashboard-guest.html?domain=no-such-guest{duration}",
+                  guest_graphs * 395 + 400, guest_graphs, True))
     return pages
 
 
@@ -530,7 +533,10 @@ def judge(png, graphs):
     # A colour counts when it covers 50 pixels or more: a plotted series, not anti-aliasing.
     colours = [n for n in coloured.values() if n >= 50]
     plotted = sum(colours)
-    need = 150 * max(graphs, 1)  # pixels at the screenshots' scale of 0.5
+    # Pixels at the screenshots' scale of 0.5. A graph's series span about 450 px each; a flat
+    # line on a graph's edge shows about half of that; a page of empty graphs has about 50 (its
+    # legends' colour boxes) per graph.
+    need = 100 * max(graphs, 1)
     if graphs == 0:  # a page of links and text
         return non_white > 0.02, f"{non_white:.1%} not white"
     ok = non_white > 0.02 and plotted >= need and len(colours) >= min(graphs, 2)
