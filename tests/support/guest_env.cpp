@@ -90,7 +90,7 @@ GuestEnv::~GuestEnv() {
   xenstored_.reset();
 }
 
-void GuestEnv::start_agent(std::vector<std::string> extra_flags) {
+void GuestEnv::start_agent(std::vector<std::string> extra_flags, bool wait_for_healthz) {
   port_ = free_port();
   std::vector<std::string> argv{xenballoond_binary(),
                                 "--config",
@@ -110,6 +110,7 @@ void GuestEnv::start_agent(std::vector<std::string> extra_flags) {
       argv,
       std::map<std::string, std::string>{{"XENSTORED_PATH", xenstored_->domain_socket(kDomid)}},
       dir_.path() + "/agent.log", dir_.path() + "/agent.log");
+  if (!wait_for_healthz) return;
   wait_until([&] { return http_get(port_, "/healthz").status == 200 || !agent_->running(); },
              std::chrono::seconds(5));
 }

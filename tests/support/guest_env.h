@@ -25,8 +25,9 @@ class GuestEnv {
                     std::uint64_t static_max_kib = 524288);
   ~GuestEnv();
 
-  // Starts xenballoond; extra flags are appended.
-  void start_agent(std::vector<std::string> extra_flags = {});
+  // Starts xenballoond; extra flags are appended. Waits for /healthz over plain HTTP unless
+  // !wait_for_healthz (an agent serving TLS or basic auth).
+  void start_agent(std::vector<std::string> extra_flags = {}, bool wait_for_healthz = true);
   ChildProcess& agent() { return *agent_; }
   std::string agent_log() const;
 

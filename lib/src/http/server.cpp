@@ -1,6 +1,14 @@
 #include "xenballoon/http/server.h"
 
+#include <arpa/inet.h>
 #include <civetweb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
 
 #include <cstring>
 #include <mutex>
@@ -50,9 +58,8 @@ struct Server::Impl {
     std::lock_guard lock(mutex);
     policy = std::move(next);
   }
-  ~Impl() {
-    if (ctx) mg_stop(ctx);
-  }
+  void stop();
+  ~Impl() { stop(); }
 };
 
 namespace {
@@ -183,7 +190,60 @@ int worker_count(int requested) {
   return requested < 1 ? 1 : requested;
 }
 
+// Where a client reaches a listener of `listen_address` on `port`: its host, or loopback for a
+// wildcard. False when the host is not a literal address.
+bool loopback_for(const std::string& listen_address, std::uint16_t port, sockaddr_storage& out,
+                  socklen_t& length) {
+  std::string host = listen_address.substr(0, listen_address.rfind(':'));
+  if (!host.empty() && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+    if (host == "::") host = "::1";
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&out);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(port);
+    length = sizeof *in6;
+    return ::inet_pton(AF_INET6, host.c_str(), &in6->sin6_addr) == 1;
+  }
+  if (host.empty() || host == "0.0.0.0" || host == "localhost") host = "127.0.0.1";
+  auto* in = reinterpret_cast<sockaddr_in*>(&out);
+  in->sin_family = AF_INET;
+  in->sin_port = htons(port);
+  length = sizeof *in;
+  return ::inet_pton(AF_INET, host.c_str(), &in->sin_addr) == 1;
+}
+
 }  // namespace
+
+// mg_stop() waits for civetweb's master thread, which sees the stop flag only when its poll of
+// the listening sockets returns: up to 2 s. Connections made meanwhile wake it at once.
+void Server::Impl::stop() {
+  if (!ctx) return;
+  mg_server_port bound[4];
+  const int n = mg_get_server_ports(ctx, 4, bound);
+  sockaddr_storage address{};
+  socklen_t length = 0;
+  const bool can_wake =
+      n > 0 &&
+      loopback_for(listen_address, static_cast<std::uint16_t>(bound[0].port), address, length);
+  std::atomic<bool> stopped{false};
+  std::thread waker;
+  if (can_wake) {
+    waker = std::thread([&] {
+      while (!stopped.load()) {
+        const int fd = ::socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0) {
+          (void)::connect(fd, reinterpret_cast<const sockaddr*>(&address), length);
+          ::close(fd);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    });
+  }
+  mg_stop(ctx);
+  ctx = nullptr;
+  stopped = true;
+  if (waker.joinable()) waker.join();
+}
 
 Result<std::string> to_civetweb_ports(const std::string& address) {
   auto colon = address.rfind(':');
@@ -233,8 +293,7 @@ Result<void> Server::apply(WebConfig web) {
     return {};
   }
   WebConfig old = std::move(impl_->web);
-  if (impl_->ctx) mg_stop(impl_->ctx);
-  impl_->ctx = nullptr;
+  impl_->stop();
   impl_->web = std::move(web);
   auto started = start_context(*impl_, workers_, port_);
   if (started) {

@@ -23,12 +23,14 @@ namespace {
 using strict_yaml::Field;
 using strict_yaml::KeyTable;
 
-constexpr std::array<std::pair<std::string_view, ClientAuth>, 5> kClientAuth = {{
+// RequireClientCert: exporter-toolkit's old name of RequireAnyClientCert.
+constexpr std::array<std::pair<std::string_view, ClientAuth>, 6> kClientAuth = {{
     {"NoClientCert", ClientAuth::kNoClientCert},
     {"RequestClientCert", ClientAuth::kRequestClientCert},
     {"RequireAnyClientCert", ClientAuth::kRequireAnyClientCert},
     {"VerifyClientCertIfGiven", ClientAuth::kVerifyClientCertIfGiven},
     {"RequireAndVerifyClientCert", ClientAuth::kRequireAndVerifyClientCert},
+    {"RequireClientCert", ClientAuth::kRequireAnyClientCert},
 }};
 
 constexpr std::array<std::pair<std::string_view, TlsVersion>, 4> kVersions = {{
@@ -79,6 +81,29 @@ class WebConfigReader {
   }
 
  private:
+  // One of `choices`, quoted or not (Go's YAML reads `"TLS13"` as TLS13 too).
+  template <typename Choices, typename T>
+  bool choose(const Field& f, const Choices& choices, T& out) {
+    std::string expected = "one of";
+    for (const auto& choice : choices) {
+      expected += (&choice == &choices[0] ? " " : ", ") + std::string(choice.first);
+    }
+    std::string word;
+    if (!f.value.is_scalar()) {
+      reader_.fail_expected(f, expected);
+      return false;
+    }
+    (void)reader_.read_string(f, word);
+    for (const auto& choice : choices) {
+      if (word == choice.first) {
+        out = choice.second;
+        return true;
+      }
+    }
+    reader_.fail_expected(f, expected);
+    return false;
+  }
+
   void read_tls(const Field& f) {
     if (f.value.is_null()) return;  // `tls_server_config:` alone: no TLS
     if (!reader_.read_mapping(f, tls_keys(), "a mapping of keys")) return;
@@ -97,9 +122,7 @@ class WebConfigReader {
         {"cert_file", reader_.into(tls_.cert_file)},
         {"key_file", reader_.into(tls_.key_file)},
         {"client_auth_type",
-         [this](const Field& f) {
-           client_auth_given_ = reader_.read_choice(f, kClientAuth, tls_.client_auth);
-         }},
+         [this](const Field& f) { client_auth_given_ = choose(f, kClientAuth, tls_.client_auth); }},
         {"client_ca_file", reader_.into(tls_.client_ca_file)},
         {"cipher_suites",
          [this](const Field& f) {
@@ -110,12 +133,11 @@ class WebConfigReader {
          [this](const Field& f) {
            read_names(f, "a list of curve names", tls_.curve_preferences);
          }},
-        {"min_version",
-         [this](const Field& f) { reader_.read_choice(f, kVersions, tls_.min_version); }},
+        {"min_version", [this](const Field& f) { choose(f, kVersions, tls_.min_version); }},
         {"max_version",
          [this](const Field& f) {
            TlsVersion v{};
-           if (reader_.read_choice(f, kVersions, v)) tls_.max_version = v;
+           if (choose(f, kVersions, v)) tls_.max_version = v;
          }},
     };
   }
@@ -158,7 +180,7 @@ class WebConfigReader {
         continue;
       }
       const Field item{entry.key, entry.value, path};
-      reader_.remember(path, item.own_line());
+      reader_.remember(path, item.line());
       std::string value;
       if (entry.value.is_null()) {
         out[name] = "";

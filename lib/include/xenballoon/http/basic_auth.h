@@ -1,6 +1,7 @@
 // HTTP basic authentication against bcrypt hashes (libcrypt's crypt_rn), as exporter-toolkit's
 // basic_auth_users does it: constant-time comparison, an unknown user costs the same bcrypt run
-// as a known one (no enumeration by timing), and a small bounded cache of verified credentials
+// as a known one (a configured user's hash is checked and ignored: no enumeration by timing), and
+// a small bounded cache of verified credentials
 // (keyed by a SHA-256 of user, hash and password) so that a scrape every 15 s does not pay a
 // bcrypt run each time. Thread-safe: check() and verify() may run on any number of threads.
 #pragma once
