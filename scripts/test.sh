@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds a normal tree (build/) and an
 # AddressSanitizer + UndefinedBehaviorSanitizer tree (build-asan/), and runs ctest in both.
-# The real-Xen scenarios (label real-xen, QEMU) and the dashboard checks (label dashboards: Python,
-# npm and chromium, no C++ of ours) run once, in the normal tree.
+# Run once, in the normal tree: the real-Xen scenarios (label real-xen, QEMU), the dashboard checks
+# (label dashboards: Python, npm and chromium, no C++ of ours) and the alert checks (label alerts:
+# promtool, amtool, and a live Prometheus + Alertmanager run whose C++ is the test's own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -21,5 +22,5 @@ rc=0
 echo "== ctest: build/ =="
 ctest --test-dir build --output-on-failure -j "$jobs" || rc=1
 echo "== ctest: build-asan/ (sanitizers) =="
-ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE 'real-xen|dashboards' || rc=1
+ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE 'real-xen|dashboards|alerts' || rc=1
 exit $rc
