@@ -581,6 +581,24 @@ TEST_CASE("xenballoon-sim with the balancer gives a spiking guest memory from id
       }
     }
     CHECK(panels == 4);
+
+    // The host's exporter and balancer share `instance` (the host without the port), as the
+    // shipped scrape configurations set it, so a dashboard's Host variable selects both.
+    std::string body;
+    const bool joined = eventually(
+        [&] {
+          body =
+              run_command({"curl", "-sfG",
+                           "http://127.0.0.1:" + std::to_string(prometheus_port) + "/api/v1/query",
+                           "--data-urlencode",
+                           "query=count by (instance) (up{job=~\"xenballoon-exporter|"
+                           "xenballoon-balancer\",instance=\"127.0.0.1\"}) == 2"})
+                  .out;
+          return body.find("\"instance\":\"127.0.0.1\"") != std::string::npos;
+        },
+        30s);
+    INFO(body);
+    CHECK(joined);
   }
 
   const int status = sim.stop(SIGTERM, 30s);

@@ -4,6 +4,23 @@
 
 namespace xenballoon::sim::host {
 
+namespace {
+
+// instance = the host without the port ("127.0.0.1:9751" -> "127.0.0.1"), as the shipped scrape
+// configurations set it for the exporter and the balancer (config/prometheus/), so that a
+// dashboard's Host variable selects both.
+void host_instance(YAML::Emitter& out) {
+  out << YAML::Key << "relabel_configs" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
+  out << YAML::Key << "source_labels" << YAML::Value << YAML::Flow << YAML::BeginSeq
+      << "__address__" << YAML::EndSeq;
+  out << YAML::Key << "regex" << YAML::Value << YAML::DoubleQuoted << "(.+):[0-9]+";
+  out << YAML::Key << "target_label" << YAML::Value << "instance";
+  out << YAML::Key << "replacement" << YAML::Value << YAML::DoubleQuoted << "$1";
+  out << YAML::EndMap << YAML::EndSeq;
+}
+
+}  // namespace
+
 std::string render_prometheus_config(const PrometheusSetup& setup) {
   const std::string interval = std::to_string(setup.scrape_interval_seconds) + "s";
   YAML::Emitter out;
@@ -29,13 +46,17 @@ std::string render_prometheus_config(const PrometheusSetup& setup) {
   out << YAML::Key << "static_configs" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
   out << YAML::Key << "targets" << YAML::Value << YAML::Flow << YAML::BeginSeq
       << setup.exporter_address << YAML::EndSeq;
-  out << YAML::EndMap << YAML::EndSeq << YAML::EndMap;
+  out << YAML::EndMap << YAML::EndSeq;
+  host_instance(out);
+  out << YAML::EndMap;
   if (!setup.balancer_address.empty()) {
     out << YAML::BeginMap << YAML::Key << "job_name" << YAML::Value << "xenballoon-balancer";
     out << YAML::Key << "static_configs" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
     out << YAML::Key << "targets" << YAML::Value << YAML::Flow << YAML::BeginSeq
         << setup.balancer_address << YAML::EndSeq;
-    out << YAML::EndMap << YAML::EndSeq << YAML::EndMap;
+    out << YAML::EndMap << YAML::EndSeq;
+    host_instance(out);
+    out << YAML::EndMap;
   }
   out << YAML::BeginMap << YAML::Key << "job_name" << YAML::Value << "xenballoond";
   out << YAML::Key << "static_configs" << YAML::Value << YAML::BeginSeq;

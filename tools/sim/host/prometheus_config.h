@@ -25,7 +25,8 @@ struct PrometheusSetup {
 };
 
 // prometheus.yml: the exporter (job xenballoon-exporter), the balancer when it runs (job
-// xenballoon-balancer) and every agent (job xenballoond, with
+// xenballoon-balancer), both with `instance` = the host without the port as the shipped scrape
+// configurations have it, and every agent (job xenballoond, with
 // the guest's domain/domid/uuid as target labels, the labels the alert rules expect), the rule
 // files, and the local Alertmanager.
 std::string render_prometheus_config(const PrometheusSetup& setup);
