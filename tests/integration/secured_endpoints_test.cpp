@@ -235,6 +235,8 @@ TEST_CASE("xenballoond serves HTTPS with basic auth and reloads its web config o
                                        "--web.config.file", bad, "--check-config"});
   CHECK(refused.exit_code == 1);
   CHECK_THAT(refused.err, Catch::Contains(bad + ":5: basic_auth_users.alice: expected a bcrypt"));
+  CHECK_THAT(run_command({xenballoond_binary(), "--help"}).out,
+             Catch::Contains("--web.config.file FILE"));
   CommandResult ok = run_command({xenballoond_binary(), "--config", env.config_path(),
                                   "--web.config.file", web, "--check-config"});
   CHECK(ok.exit_code == 0);
@@ -259,6 +261,8 @@ TEST_CASE("xenballoon-balancer serves HTTPS with basic auth and reloads its web 
   CHECK(http_get(port, "/metrics").status == 0);
   check_reloads(certs, web, client, balancer, log_path);
 
+  CHECK_THAT(run_command({XENBALLOON_BALANCER_BIN, "--help"}).out,
+             Catch::Contains("--web.config.file FILE"));
   const std::string bad = certs.write("bad.yml", "tls_server_config:\n  cert_file: absent.pem\n");
   CommandResult refused = run_command(
       {XENBALLOON_BALANCER_BIN, "--config", config, "--web.config.file", bad, "--check-config"});

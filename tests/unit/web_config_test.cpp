@@ -12,6 +12,7 @@
 #include "http_get.h"
 #include "process.h"
 #include "tls_env.h"
+#include "xenballoon/daemon/flags.h"
 #include "xenballoon/daemon/web.h"
 #include "xenballoon/http/basic_auth.h"
 #include "xenballoon/http/server.h"
@@ -517,6 +518,29 @@ TEST_CASE("Protocol versions and cipher suites are those configured") {
   CHECK(status({"--tls13-ciphers", "TLS_CHACHA20_POLY1305_SHA256"}) == 200);
 }
 
+TEST_CASE("A certificate renewed under the same file name is served after a reload") {
+  TestCertificates certs;
+  http::WebConfig web;
+  web.tls = http::TlsServerConfig{};
+  web.tls->cert_file = certs.path("live.pem");
+  web.tls->key_file = certs.path("live.key");
+  certs.write("live.pem", slurp(certs.path("rogue.pem")));  // self-signed: curl refuses it
+  certs.write("live.key", slurp(certs.path("rogue.key")));
+  auto server = http::Server::start("127.0.0.1:0",
+                                    {{"/",
+                                      [] {
+                                        return http::Response{200, "text/plain", "ok\n"};
+                                      }}},
+                                    1, web);
+  REQUIRE(server);
+  const std::string url = "https://127.0.0.1:" + std::to_string((*server)->port()) + "/";
+  CHECK(curl(url, {"--cacert", certs.path("ca.pem")}).status == 0);
+  certs.write("live.pem", slurp(certs.path("server.pem")));
+  certs.write("live.key", slurp(certs.path("server.key")));
+  REQUIRE((*server)->apply(web));  // the same settings, new file contents
+  CHECK(curl(url, {"--cacert", certs.path("ca.pem")}).status == 200);
+}
+
 TEST_CASE("A TLS listener that cannot start leaves the previous configuration serving") {
   TestCertificates certs;
   auto server = http::Server::start("127.0.0.1:0",
@@ -535,4 +559,23 @@ TEST_CASE("A TLS listener that cannot start leaves the previous configuration se
   CHECK_THAT(applied.error().message, Catch::Contains("serving with the previous"));
   CHECK_FALSE((*server)->serves_tls());
   CHECK(http_get((*server)->port(), "/").status == 200);
+}
+
+TEST_CASE("The shared flags take --web.config.file for the programs that enable it") {
+  daemon::Flags flags("prog", "usage\n");
+  flags.listen_address(":1").web_config_file();
+  std::vector<std::string> args = {"prog", "--web.config.file=/etc/web.yml", "--web.listen", ":2"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  CHECK_FALSE(flags.parse(static_cast<int>(argv.size()), argv.data()));
+  CHECK(flags.common().web_config_file == "/etc/web.yml");
+  CHECK(flags.common().listen_address == ":2");
+
+  daemon::Flags without("prog", "usage\n");
+  std::vector<std::string> args2 = {"prog", "--web.config.file", "x"};
+  std::vector<char*> argv2;
+  for (auto& a : args2) argv2.push_back(a.data());
+  std::FILE* null = std::fopen("/dev/null", "w");
+  CHECK(without.parse(static_cast<int>(argv2.size()), argv2.data(), null, null) == 2);
+  std::fclose(null);
 }

@@ -17,6 +17,7 @@
 
 #include "tls.h"
 #include "xenballoon/http/basic_auth.h"
+#include "xenballoon/util/file.h"
 #include "xenballoon/util/log.h"
 #include "xenballoon/util/parse.h"
 
@@ -45,6 +46,7 @@ struct Server::Impl {
   std::map<std::string, Handler> routes;
   std::string listen_address;
   WebConfig web;            // what the running listener was started with; the loop's thread only
+  std::string tls_files;    // the certificate, key and CA files' contents it was started with
   std::string tls_problem;  // set by init_ssl while mg_start2 runs
   mutable std::mutex mutex;
   std::shared_ptr<const Policy> policy;
@@ -143,6 +145,19 @@ int init_ssl(void* ssl_ctx, void* user_data) {
   return 1;
 }
 
+// What a listener read from the files its TLS settings name: a renewed certificate under the same
+// name needs a restart too.
+std::string tls_files_of(const WebConfig& web) {
+  if (!web.tls) return "";
+  std::string all;
+  for (const std::string* path :
+       {&web.tls->cert_file, &web.tls->key_file, &web.tls->client_ca_file}) {
+    auto text = read_file(*path);
+    all += (text ? *text : std::string()) + '\0';
+  }
+  return all;
+}
+
 // Starts civetweb for impl->web on `listen_address` (a bound port replaces port 0 on restarts).
 Result<std::uint16_t> start_context(Server::Impl& impl, int worker_threads, std::uint16_t port) {
   std::string address = impl.listen_address;
@@ -173,6 +188,7 @@ Result<std::uint16_t> start_context(Server::Impl& impl, int worker_threads, std:
   error.text = error_text;
   error.text_buffer_size = sizeof error_text;
   impl.tls_problem.clear();
+  impl.tls_files = tls_files_of(impl.web);
   impl.ctx = mg_start2(&init, &error);
   if (!impl.ctx) {
     std::string why = !impl.tls_problem.empty() ? impl.tls_problem
@@ -287,7 +303,7 @@ bool Server::serves_tls() const {
 }
 
 Result<void> Server::apply(WebConfig web) {
-  if (web.same_listener(impl_->web)) {
+  if (web.same_listener(impl_->web) && tls_files_of(web) == impl_->tls_files) {
     impl_->set_policy(web);
     impl_->web = std::move(web);
     return {};

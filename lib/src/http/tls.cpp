@@ -76,6 +76,10 @@ int accept_any_certificate(int /*preverify_ok*/, X509_STORE_CTX* /*ctx*/) {
   return 1;
 }
 
+int no_passphrase(char* /*buffer*/, int /*size*/, int /*rwflag*/, void* /*user*/) {
+  return 0;
+}
+
 std::string openssl_error(const std::string& what) {
   std::string text = what;
   if (const unsigned long code = ERR_get_error(); code != 0) {
@@ -119,6 +123,7 @@ Result<void> enable_civetweb_tls() {
 Result<void> configure_ssl_ctx(void* opaque, const TlsServerConfig& tls) {
   auto* ctx = static_cast<SSL_CTX*>(opaque);
   ERR_clear_error();
+  SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);  // never a prompt on a terminal
   if (SSL_CTX_use_certificate_chain_file(ctx, tls.cert_file.c_str()) != 1) {
     return Error{openssl_error("certificate " + tls.cert_file)};
   }

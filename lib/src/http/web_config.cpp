@@ -217,6 +217,11 @@ struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }
 };
 
+// No passphrase prompt: OpenSSL's default would read one from the terminal.
+int no_passphrase(char* /*buffer*/, int /*size*/, int /*rwflag*/, void* /*user*/) {
+  return 0;
+}
+
 // Opens `path` for reading, or says why not ("cannot read /x: No such file or directory").
 std::unique_ptr<std::FILE, FileCloser> open_pem(const std::string& path, std::string& problem) {
   std::FILE* f = std::fopen(path.c_str(), "r");
@@ -322,7 +327,7 @@ std::vector<ConfigError> validate(const WebConfig& config) {
     if (!tls.cert_file.empty()) {
       std::string problem;
       if (auto f = open_pem(tls.cert_file, problem)) {
-        cert = PEM_read_X509(f.get(), nullptr, nullptr, nullptr);
+        cert = PEM_read_X509(f.get(), nullptr, no_passphrase, nullptr);
         if (!cert) problem = tls.cert_file + ": no PEM certificate (" + openssl_error("") + ")";
       }
       if (!cert) fail(kTls + ".cert_file", problem);
@@ -330,8 +335,11 @@ std::vector<ConfigError> validate(const WebConfig& config) {
     if (!tls.key_file.empty()) {
       std::string problem;
       if (auto f = open_pem(tls.key_file, problem)) {
-        key = PEM_read_PrivateKey(f.get(), nullptr, nullptr, nullptr);
-        if (!key) problem = tls.key_file + ": no PEM private key (" + openssl_error("") + ")";
+        key = PEM_read_PrivateKey(f.get(), nullptr, no_passphrase, nullptr);
+        if (!key) {
+          problem = tls.key_file + ": no PEM private key, or an encrypted one (" +
+                    openssl_error("") + ")";
+        }
       }
       if (!key) fail(kTls + ".key_file", problem);
     }
@@ -350,7 +358,7 @@ std::vector<ConfigError> validate(const WebConfig& config) {
       }
       std::string problem;
       if (auto f = open_pem(tls.client_ca_file, problem)) {
-        X509* ca = PEM_read_X509(f.get(), nullptr, nullptr, nullptr);
+        X509* ca = PEM_read_X509(f.get(), nullptr, no_passphrase, nullptr);
         if (!ca) problem = tls.client_ca_file + ": no PEM certificate (" + openssl_error("") + ")";
         X509_free(ca);
         if (ca) problem.clear();

@@ -42,9 +42,9 @@ class Server {
   bool serves_tls() const;
 
   // Takes a new (validated) web configuration: users and headers at once, for the next request;
-  // a TLS change restarts the listener on the same address and port (civetweb's stop takes up to
-  // its 2-second poll). When the new listener cannot start, the old configuration is restored
-  // and the error says why.
+  // a TLS change (settings, or the contents of the certificate, key or CA file) restarts the
+  // listener on the same address and port (in-flight requests are cut). When the new listener
+  // cannot start, the old configuration is started again and the error says why.
   Result<void> apply(WebConfig web);
 
   // For a daemon that is about to exit: civetweb's mg_stop() waits for its master thread's
