@@ -1,11 +1,11 @@
 #include "xenballoon/http/basic_auth.h"
 
 #include <crypt.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <cstring>
 #include <memory>
+
+#include "tls.h"
 
 namespace xenballoon::http {
 namespace {
@@ -16,13 +16,18 @@ std::string cache_key(std::string_view user, const std::string& hash, std::strin
   material.append(user).push_back('\0');
   material.append(hash).push_back('\0');
   material.append(password);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(material.data(), material.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
-    length = 0;
+  std::optional<std::string> digest = detail::sha256(material);  // none: nothing is cached
+  explicit_bzero(material.data(), material.size());
+  return digest.value_or("");
+}
+
+// Compares `size` bytes in a time that depends on the size only.
+bool equal_in_constant_time(const char* a, const char* b, std::size_t size) {
+  volatile unsigned char differ = 0;
+  for (std::size_t i = 0; i < size; ++i) {
+    differ = differ | static_cast<unsigned char>(a[i] ^ b[i]);
   }
-  OPENSSL_cleanse(material.data(), material.size());
-  return std::string(reinterpret_cast<const char*>(digest), length);
+  return differ == 0;
 }
 
 int base64_value(char c) {
@@ -62,8 +67,8 @@ bool bcrypt_matches(std::string_view password, const std::string& hash) {
   std::memset(data.get(), 0, sizeof *data);
   const char* out = crypt_rn(phrase.c_str(), hash.c_str(), data.get(), sizeof *data);
   bool ok = out != nullptr && out[0] != '*' && std::strlen(out) == hash.size() &&
-            CRYPTO_memcmp(out, hash.data(), hash.size()) == 0;
-  OPENSSL_cleanse(data.get(), sizeof *data);
+            equal_in_constant_time(out, hash.data(), hash.size());
+  explicit_bzero(data.get(), sizeof *data);
   return ok;
 }
 

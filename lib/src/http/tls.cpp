@@ -2,14 +2,14 @@
 
 #include <civetweb.h>
 #include <dlfcn.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+
+#include "tls_shim/openssl_plugin.h"
 
 extern "C" {
 extern const unsigned char xenballoon_ssl_shim[];
@@ -29,8 +29,8 @@ namespace {
 // which need the real libssl.so.3 and libcrypto.so.3, are written to memory files and loaded from
 // there first: civetweb's dlopen() then gets them whether or not libssl-dev is installed, and its
 // dlsym() on them finds OpenSSL 3's functions through their dependencies, and the missing one in
-// the ssl shim.
-Result<void> load_shim(const char* soname, const unsigned char* bytes, unsigned long size) {
+// the ssl shim. The ssl shim also carries the library's own OpenSSL code (openssl_plugin.h).
+Result<void*> load_shim(const char* soname, const unsigned char* bytes, unsigned long size) {
   const int fd = ::memfd_create(soname, MFD_CLOEXEC);
   if (fd < 0) return Error{std::string("memfd_create: ") + std::strerror(errno), errno};
   unsigned long written = 0;
@@ -44,52 +44,97 @@ Result<void> load_shim(const char* soname, const unsigned char* bytes, unsigned 
     }
     written += static_cast<unsigned long>(n);
   }
-  const std::string path = "/proc/self/fd/" + std::to_string(fd);
   // The descriptor stays open: glibc knows the object by this path too, and a second shim loaded
   // from a reused descriptor number would be taken for the first.
+  const std::string path = "/proc/self/fd/" + std::to_string(fd);
   void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char* why = ::dlerror();
     ::close(fd);
     return Error{std::string("loading the ") + soname + " shim: " + (why ? why : "dlopen failed")};
   }
-  return {};  // never closed: civetweb holds it for the life of the process
+  return handle;  // never closed: civetweb holds it for the life of the process
+}
+
+struct Plugin {
+  xb_tls_configure_fn configure = nullptr;
+  xb_tls_check_fn check_certificate = nullptr;
+  xb_tls_check_fn check_private_key = nullptr;
+  xb_tls_check_pair_fn check_pair = nullptr;
+  xb_sha256_fn sha256 = nullptr;
+};
+
+// The shims, loaded once; the plugin's functions from the ssl shim.
+Result<const Plugin*> plugin() {
+  static std::once_flag once;
+  static Plugin functions;
+  static Result<const Plugin*> result = Error{"not loaded"};
+  std::call_once(once, [] {
+    auto crypto = load_shim("libcrypto.so", xenballoon_crypto_shim, xenballoon_crypto_shim_size);
+    if (!crypto) {
+      result = crypto.error();
+      return;
+    }
+    auto ssl = load_shim("libssl.so", xenballoon_ssl_shim, xenballoon_ssl_shim_size);
+    if (!ssl) {
+      result = ssl.error();
+      return;
+    }
+    auto find = [&](const char* name) { return ::dlsym(*ssl, name); };
+    functions.configure = reinterpret_cast<xb_tls_configure_fn>(find("xb_tls_configure"));
+    functions.check_certificate =
+        reinterpret_cast<xb_tls_check_fn>(find("xb_tls_check_certificate"));
+    functions.check_private_key =
+        reinterpret_cast<xb_tls_check_fn>(find("xb_tls_check_private_key"));
+    functions.check_pair = reinterpret_cast<xb_tls_check_pair_fn>(find("xb_tls_check_pair"));
+    functions.sha256 = reinterpret_cast<xb_sha256_fn>(find("xb_sha256"));
+    if (!functions.configure || !functions.check_certificate || !functions.check_private_key ||
+        !functions.check_pair || !functions.sha256) {
+      result = Error{"the ssl shim lacks its functions"};
+      return;
+    }
+    result = static_cast<const Plugin*>(&functions);
+  });
+  return result;
 }
 
 int version_number(TlsVersion version) {
   switch (version) {
     case TlsVersion::kTls10:
-      return TLS1_VERSION;
+      return 10;
     case TlsVersion::kTls11:
-      return TLS1_1_VERSION;
+      return 11;
     case TlsVersion::kTls12:
-      return TLS1_2_VERSION;
+      return 12;
     case TlsVersion::kTls13:
-      return TLS1_3_VERSION;
+      return 13;
   }
-  return TLS1_2_VERSION;
+  return 12;
 }
 
-// Request or require a certificate without verifying it (Go's RequestClientCert and
-// RequireAnyClientCert).
-int accept_any_certificate(int /*preverify_ok*/, X509_STORE_CTX* /*ctx*/) {
-  return 1;
-}
-
-int no_passphrase(char* /*buffer*/, int /*size*/, int /*rwflag*/, void* /*user*/) {
-  return 0;
-}
-
-std::string openssl_error(const std::string& what) {
-  std::string text = what;
-  if (const unsigned long code = ERR_get_error(); code != 0) {
-    char buffer[256];
-    ERR_error_string_n(code, buffer, sizeof buffer);
-    text += ": ";
-    text += buffer;
+int client_auth_number(ClientAuth auth) {
+  switch (auth) {
+    case ClientAuth::kNoClientCert:
+      return XB_NO_CLIENT_CERT;
+    case ClientAuth::kRequestClientCert:
+      return XB_REQUEST_CLIENT_CERT;
+    case ClientAuth::kRequireAnyClientCert:
+      return XB_REQUIRE_ANY_CLIENT_CERT;
+    case ClientAuth::kVerifyClientCertIfGiven:
+      return XB_VERIFY_CLIENT_CERT_IF_GIVEN;
+    case ClientAuth::kRequireAndVerifyClientCert:
+      return XB_REQUIRE_AND_VERIFY_CLIENT_CERT;
   }
-  ERR_clear_error();
-  return text;
+  return XB_REQUIRE_AND_VERIFY_CLIENT_CERT;
+}
+
+// "" or the plugin's message; the plugin's load error when it cannot be loaded.
+template <typename Call>
+std::string problem_of(Call&& call) {
+  auto loaded = plugin();
+  if (!loaded) return "cannot load OpenSSL: " + loaded.error().message;
+  char error[512] = "";
+  return call(**loaded, error, sizeof error) == 1 ? std::string() : std::string(error);
 }
 
 }  // namespace
@@ -98,15 +143,8 @@ Result<void> enable_civetweb_tls() {
   static std::once_flag once;
   static Result<void> result;
   std::call_once(once, [] {
-    if (auto loaded =
-            load_shim("libcrypto.so", xenballoon_crypto_shim, xenballoon_crypto_shim_size);
-        !loaded) {
-      result = loaded;
-      return;
-    }
-    if (auto loaded = load_shim("libssl.so", xenballoon_ssl_shim, xenballoon_ssl_shim_size);
-        !loaded) {
-      result = loaded;
+    if (auto loaded = plugin(); !loaded) {
+      result = loaded.error();
       return;
     }
     if (mg_check_feature(MG_FEATURES_TLS) == 0) {
@@ -120,24 +158,7 @@ Result<void> enable_civetweb_tls() {
   return result;
 }
 
-Result<void> configure_ssl_ctx(void* opaque, const TlsServerConfig& tls) {
-  auto* ctx = static_cast<SSL_CTX*>(opaque);
-  ERR_clear_error();
-  SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);  // never a prompt on a terminal
-  if (SSL_CTX_use_certificate_chain_file(ctx, tls.cert_file.c_str()) != 1) {
-    return Error{openssl_error("certificate " + tls.cert_file)};
-  }
-  if (SSL_CTX_use_PrivateKey_file(ctx, tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    return Error{openssl_error("private key " + tls.key_file)};
-  }
-  if (SSL_CTX_check_private_key(ctx) != 1) {
-    return Error{openssl_error(tls.key_file + " does not match " + tls.cert_file)};
-  }
-  if (SSL_CTX_set_min_proto_version(ctx, version_number(tls.min_version)) != 1 ||
-      SSL_CTX_set_max_proto_version(ctx, tls.max_version ? version_number(*tls.max_version) : 0) !=
-          1) {
-    return Error{openssl_error("protocol versions")};
-  }
+Result<void> configure_ssl_ctx(void* ssl_ctx, const TlsServerConfig& tls) {
   std::string tls12, tls13;
   for (const std::string& name : tls.cipher_suites) {
     for (const CipherName& c : cipher_table()) {
@@ -146,50 +167,53 @@ Result<void> configure_ssl_ctx(void* opaque, const TlsServerConfig& tls) {
       list += (list.empty() ? "" : ":") + std::string(c.openssl);
     }
   }
-  if (!tls12.empty() && SSL_CTX_set_cipher_list(ctx, tls12.c_str()) != 1) {
-    return Error{openssl_error("cipher_suites " + tls12)};
-  }
-  if (!tls13.empty() && SSL_CTX_set_ciphersuites(ctx, tls13.c_str()) != 1) {
-    return Error{openssl_error("cipher_suites " + tls13)};
-  }
-  if (tls.prefer_server_cipher_suites) {
-    SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
-  } else {
-    SSL_CTX_clear_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
-  }
   std::string groups;
   for (const std::string& name : tls.curve_preferences) {
     groups += (groups.empty() ? "" : ":") + openssl_group_name(name);
   }
-  if (!groups.empty() && SSL_CTX_set1_groups_list(ctx, groups.c_str()) != 1) {
-    return Error{openssl_error("curve_preferences " + groups)};
-  }
-  const bool asks = tls.client_auth != ClientAuth::kNoClientCert;
-  const bool verifies = tls.client_auth == ClientAuth::kVerifyClientCertIfGiven ||
-                        tls.client_auth == ClientAuth::kRequireAndVerifyClientCert;
-  const bool required = tls.client_auth == ClientAuth::kRequireAnyClientCert ||
-                        tls.client_auth == ClientAuth::kRequireAndVerifyClientCert;
-  if (asks) {
-    if (!tls.client_ca_file.empty()) {
-      if (SSL_CTX_load_verify_locations(ctx, tls.client_ca_file.c_str(), nullptr) != 1) {
-        return Error{openssl_error("client_ca_file " + tls.client_ca_file)};
-      }
-      if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(tls.client_ca_file.c_str())) {
-        SSL_CTX_set_client_CA_list(ctx, names);  // the CAs the server names to clients
-      }
-    } else if (verifies && SSL_CTX_set_default_verify_paths(ctx) != 1) {
-      return Error{openssl_error("the system's trust store")};
-    }
-    const int mode = SSL_VERIFY_PEER | (required ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
-    SSL_CTX_set_verify(ctx, mode, verifies ? nullptr : accept_any_certificate);
-    SSL_CTX_set_verify_depth(ctx, 9);
-    static const unsigned char kSessionContext[] = "xenballoon";
-    SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
-  } else {
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
-  }
-  ERR_clear_error();
+  const xb_tls_settings settings{
+      tls.cert_file.c_str(),
+      tls.key_file.c_str(),
+      tls.client_ca_file.c_str(),
+      client_auth_number(tls.client_auth),
+      version_number(tls.min_version),
+      tls.max_version ? version_number(*tls.max_version) : 0,
+      tls12.c_str(),
+      tls13.c_str(),
+      groups.c_str(),
+      tls.prefer_server_cipher_suites ? 1 : 0,
+  };
+  std::string problem = problem_of([&](const Plugin& p, char* error, std::size_t size) {
+    return p.configure(ssl_ctx, &settings, error, size);
+  });
+  if (!problem.empty()) return Error{problem};
   return {};
+}
+
+std::string certificate_problem(const std::string& path) {
+  return problem_of([&](const Plugin& p, char* error, std::size_t size) {
+    return p.check_certificate(path.c_str(), error, size);
+  });
+}
+
+std::string private_key_problem(const std::string& path) {
+  return problem_of([&](const Plugin& p, char* error, std::size_t size) {
+    return p.check_private_key(path.c_str(), error, size);
+  });
+}
+
+std::string key_pair_problem(const std::string& cert_path, const std::string& key_path) {
+  return problem_of([&](const Plugin& p, char* error, std::size_t size) {
+    return p.check_pair(cert_path.c_str(), key_path.c_str(), error, size);
+  });
+}
+
+std::optional<std::string> sha256(std::string_view data) {
+  auto loaded = plugin();
+  if (!loaded) return std::nullopt;
+  unsigned char digest[32];
+  if ((*loaded)->sha256(data.data(), data.size(), digest) != 1) return std::nullopt;
+  return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
 }
 
 }  // namespace xenballoon::http::detail

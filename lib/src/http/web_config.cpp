@@ -1,16 +1,10 @@
 #include "xenballoon/http/web_config.h"
 
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-
 #include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <memory>
 #include <set>
 #include <utility>
 
@@ -199,34 +193,12 @@ class WebConfigReader {
 const char* const kBcryptAlphabet =
     "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-// The first line of OpenSSL's error queue (emptied), or `fallback`.
-std::string openssl_error(const std::string& fallback) {
-  unsigned long code = ERR_get_error();
-  std::string text = fallback;
-  if (code != 0) {
-    char buffer[256];
-    ERR_error_string_n(code, buffer, sizeof buffer);
-    const char* reason = ERR_reason_error_string(code);
-    text = reason ? reason : buffer;
-  }
-  ERR_clear_error();
-  return text;
-}
-
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-
-// No passphrase prompt: OpenSSL's default would read one from the terminal.
-int no_passphrase(char* /*buffer*/, int /*size*/, int /*rwflag*/, void* /*user*/) {
-  return 0;
-}
-
-// Opens `path` for reading, or says why not ("cannot read /x: No such file or directory").
-std::unique_ptr<std::FILE, FileCloser> open_pem(const std::string& path, std::string& problem) {
+// "" when `path` can be opened for reading, else "cannot read <path>: <why>".
+std::string unreadable(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "r");
-  if (!f) problem = "cannot read " + path + ": " + std::strerror(errno);
-  return std::unique_ptr<std::FILE, FileCloser>(f);
+  if (!f) return "cannot read " + path + ": " + std::strerror(errno);
+  std::fclose(f);
+  return "";
 }
 
 }  // namespace
@@ -322,46 +294,42 @@ std::vector<ConfigError> validate(const WebConfig& config) {
     const std::string kTls = "tls_server_config";
     if (tls.cert_file.empty()) fail(kTls, "missing cert_file");
     if (tls.key_file.empty()) fail(kTls, "missing key_file");
-    X509* cert = nullptr;
-    EVP_PKEY* key = nullptr;
+    bool cert_ok = false, key_ok = false;
     if (!tls.cert_file.empty()) {
-      std::string problem;
-      if (auto f = open_pem(tls.cert_file, problem)) {
-        cert = PEM_read_X509(f.get(), nullptr, no_passphrase, nullptr);
-        if (!cert) problem = tls.cert_file + ": no PEM certificate (" + openssl_error("") + ")";
-      }
-      if (!cert) fail(kTls + ".cert_file", problem);
-    }
-    if (!tls.key_file.empty()) {
-      std::string problem;
-      if (auto f = open_pem(tls.key_file, problem)) {
-        key = PEM_read_PrivateKey(f.get(), nullptr, no_passphrase, nullptr);
-        if (!key) {
-          problem = tls.key_file + ": no PEM private key, or an encrypted one (" +
-                    openssl_error("") + ")";
+      std::string problem = unreadable(tls.cert_file);
+      if (problem.empty()) {
+        if (std::string bad = detail::certificate_problem(tls.cert_file); !bad.empty()) {
+          problem = tls.cert_file + ": " + bad;
         }
       }
-      if (!key) fail(kTls + ".key_file", problem);
+      cert_ok = problem.empty();
+      if (!cert_ok) fail(kTls + ".cert_file", problem);
     }
-    if (cert && key && X509_check_private_key(cert, key) != 1) {
-      ERR_clear_error();
+    if (!tls.key_file.empty()) {
+      std::string problem = unreadable(tls.key_file);
+      if (problem.empty()) {
+        if (std::string bad = detail::private_key_problem(tls.key_file); !bad.empty()) {
+          problem = tls.key_file + ": " + bad;
+        }
+      }
+      key_ok = problem.empty();
+      if (!key_ok) fail(kTls + ".key_file", problem);
+    }
+    if (cert_ok && key_ok && !detail::key_pair_problem(tls.cert_file, tls.key_file).empty()) {
       fail(kTls + ".key_file",
            tls.key_file + " is not the private key of the certificate in " + tls.cert_file);
     }
-    X509_free(cert);
-    EVP_PKEY_free(key);
     if (!tls.client_ca_file.empty()) {
       if (tls.client_auth == ClientAuth::kNoClientCert) {
         fail(kTls + ".client_ca_file",
              "client_ca_file is set but client_auth_type is NoClientCert (no client certificate "
              "is asked for)");
       }
-      std::string problem;
-      if (auto f = open_pem(tls.client_ca_file, problem)) {
-        X509* ca = PEM_read_X509(f.get(), nullptr, no_passphrase, nullptr);
-        if (!ca) problem = tls.client_ca_file + ": no PEM certificate (" + openssl_error("") + ")";
-        X509_free(ca);
-        if (ca) problem.clear();
+      std::string problem = unreadable(tls.client_ca_file);
+      if (problem.empty()) {
+        if (std::string bad = detail::certificate_problem(tls.client_ca_file); !bad.empty()) {
+          problem = tls.client_ca_file + ": " + bad;
+        }
       }
       if (!problem.empty()) fail(kTls + ".client_ca_file", problem);
     }
