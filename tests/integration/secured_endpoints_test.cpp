@@ -346,3 +346,32 @@ TEST_CASE("TLS needs no libssl.so on disk: the embedded shims answer civetweb's 
   CHECK_THAT(log, !Catch::Contains("find library=libssl.so ["));
   CHECK_THAT(log, !Catch::Contains("find library=libcrypto.so ["));
 }
+
+TEST_CASE("Without a web configuration no OpenSSL is mapped, with one it is") {
+  Xenstored xenstored;
+  auto maps_openssl = [](ChildProcess& process) {
+    return slurp("/proc/" + std::to_string(process.pid()) + "/maps").find("libcrypto.so.3") !=
+           std::string::npos;
+  };
+  TempDir dir;
+  const std::uint16_t port = free_port();
+  ChildProcess plain(
+      {XENBALLOON_EXPORTER_BIN, "--web.listen-address", "127.0.0.1:" + std::to_string(port)},
+      xenstored.env_for(0), dir.path() + "/plain.log", dir.path() + "/plain.log");
+  REQUIRE(wait_until([&] { return http_get(port, "/metrics").status == 200; }, 10s));
+  CHECK_FALSE(maps_openssl(plain));
+
+  TestCertificates certs;
+  const std::string web = certs.write("web.yml", "basic_auth_users:\n" + alice());
+  const std::uint16_t port2 = free_port();
+  ChildProcess secured({XENBALLOON_EXPORTER_BIN, "--web.listen-address",
+                        "127.0.0.1:" + std::to_string(port2), "--web.config.file", web},
+                       xenstored.env_for(0), dir.path() + "/secured.log",
+                       dir.path() + "/secured.log");
+  REQUIRE(wait_until([&] { return http_get(port2, "/metrics").status == 401; }, 10s));
+  CHECK_FALSE(maps_openssl(secured));  // nothing verified yet
+  CHECK(curl("http://127.0.0.1:" + std::to_string(port2) + "/metrics",
+             {"-u", user("alice", kTestPassword)})
+            .status == 200);
+  CHECK(maps_openssl(secured));  // basic auth's cache keys are SHA-256
+}
