@@ -5,6 +5,7 @@
 // the old one when the new one is broken; --check-config checks the file; and a real Prometheus
 // scrapes the exporter over HTTPS with basic auth.
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -112,6 +113,12 @@ void check_reloads(const TestCertificates& certs, const std::string& web, const 
   CHECK(client.as(user("bob", kNewPassword)) == 200);
 }
 
+// SIGTERM; true when the process exits with 0 (under the sanitizers: without leaks).
+bool stops_cleanly(ChildProcess& process) {
+  const int status = process.stop(SIGTERM, 15s);
+  return status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 // A balancer configuration for the test: its own port, no pidfile, a dry run.
 std::string balancer_yaml(std::uint16_t port) {
   return "web:\n  listen_address: \"127.0.0.1:" + std::to_string(port) +
@@ -184,7 +191,7 @@ TEST_CASE("The exporter serves HTTPS with basic auth and refuses everything else
     REQUIRE(reload_and_wait(exporter, log_path, "SIGHUP: web configuration reloaded", 1));
     CHECK(http_get(port, "/metrics").status == 200);
   }
-  CHECK(exporter.stop(SIGTERM) >= 0);
+  CHECK(stops_cleanly(exporter));
 }
 
 TEST_CASE("The exporter's --check-config checks --web.config.file and names file and line") {
@@ -241,6 +248,7 @@ TEST_CASE("xenballoond serves HTTPS with basic auth and reloads its web config o
                                   "--web.config.file", web, "--check-config"});
   CHECK(ok.exit_code == 0);
   CHECK_THAT(ok.out, Catch::Contains(web + ": web configuration is valid"));
+  CHECK(stops_cleanly(env.agent()));
 }
 
 TEST_CASE("xenballoon-balancer serves HTTPS with basic auth and reloads its web config on SIGHUP") {
@@ -270,6 +278,7 @@ TEST_CASE("xenballoon-balancer serves HTTPS with basic auth and reloads its web 
   CHECK_THAT(refused.err, Catch::Contains(bad + ":1: tls_server_config: missing key_file"));
   CHECK_THAT(refused.err, Catch::Contains(bad + ":2: tls_server_config.cert_file: cannot read " +
                                           certs.path("absent.pem")));
+  CHECK(stops_cleanly(balancer));
 }
 
 TEST_CASE("Prometheus scrapes the exporter over HTTPS with basic auth") {
