@@ -1,7 +1,7 @@
 // A small HTTP server for /metrics, /healthz and a landing page (civetweb underneath), with the
 // web configuration of http/web_config.h: TLS through OpenSSL, basic authentication, extra
-// response headers. Thread-safe: handlers run on the worker threads; apply() is for one thread
-// (the daemon's loop) at a time.
+// response headers. Thread-safe: handlers run on the worker threads; apply() and serves_tls()
+// are for one thread (the daemon's loop).
 #pragma once
 
 #include <cstdint>
