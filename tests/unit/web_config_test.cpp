@@ -356,10 +356,15 @@ TEST_CASE("An unknown user costs a bcrypt run like a known one") {
   const std::string hash = hashed.out.substr(0, hashed.out.find('\n'));
   REQUIRE(http::bcrypt_hash_problem(hash).empty());
   http::BasicAuth auth({{"alice", hash}});
+  // The fastest of three runs: the test shares its cores, a single run may be preempted.
   auto time = [&](const std::string& user) {
-    const auto start = std::chrono::steady_clock::now();
-    CHECK_FALSE(auth.verify(user, "wrong"));
-    return std::chrono::steady_clock::now() - start;
+    auto best = std::chrono::steady_clock::duration::max();
+    for (int i = 0; i < 3; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      CHECK_FALSE(auth.verify(user, "wrong"));
+      best = std::min(best, std::chrono::steady_clock::now() - start);
+    }
+    return best;
   };
   const auto known = time("alice");
   const auto unknown = time("mallory");
