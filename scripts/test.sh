@@ -7,13 +7,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
+# Each phase says how long it took (the suite must stay well inside CI's time limit).
+phase_start=$SECONDS
+phase_done() {
+  echo "== $1: $((SECONDS - phase_start)) s (total $SECONDS s) =="
+  phase_start=$SECONDS
+}
 
 scripts/install-deps.sh test
+phase_done "install-deps"
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DXENBALLOON_SANITIZE=ON >/dev/null
 cmake --build build -j "$jobs"
+phase_done "build build/"
 cmake --build build-asan -j "$jobs"
+phase_done "build build-asan/"
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -21,6 +30,8 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 rc=0
 echo "== ctest: build/ =="
 ctest --test-dir build --output-on-failure -j "$jobs" || rc=1
+phase_done "ctest build/"
 echo "== ctest: build-asan/ (sanitizers) =="
 ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE 'real-xen|dashboards|alerts' || rc=1
+phase_done "ctest build-asan/"
 exit $rc
