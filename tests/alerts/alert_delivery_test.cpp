@@ -29,6 +29,7 @@
 
 #include "http_get.h"
 #include "process.h"
+#include "sim_host.h"
 #include "webhook_receiver.h"
 #include "xs_client.h"
 
@@ -90,13 +91,6 @@ guests:
 )";
 const std::vector<std::string> kGuests = {"swapper", "stale", "hostile", "crasher"};
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 bool eventually(const std::function<bool()>& predicate, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   while (Clock::now() < deadline) {
@@ -104,53 +98,6 @@ bool eventually(const std::function<bool()>& predicate, std::chrono::millisecond
     std::this_thread::sleep_for(200ms);
   }
   return predicate();
-}
-
-std::uint16_t free_port_run(int count) {
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    const std::uint16_t base = free_port();
-    if (base > 65535 - count) continue;
-    bool all_free = true;
-    for (int i = 1; i < count && all_free; ++i) {
-      all_free = port_is_free(static_cast<std::uint16_t>(base + i));
-    }
-    if (all_free) return base;
-  }
-  throw std::runtime_error("no run of free ports");
-}
-
-// "process NAME PID" and "domain DOMID NAME ..." lines of the simulator's state file.
-struct SimState {
-  std::map<std::string, pid_t> processes;
-  std::map<std::string, unsigned> domids;
-};
-
-std::optional<SimState> read_state(const std::string& path) {
-  std::istringstream in(slurp(path));
-  SimState state;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string key;
-    fields >> key;
-    if (key == "process") {
-      std::string name;
-      pid_t pid = 0;
-      fields >> name >> pid;
-      state.processes[name] = pid;
-    } else if (key == "domain") {
-      unsigned domid = 0;
-      std::string name;
-      fields >> domid >> name;
-      state.domids[name] = domid;
-    }
-  }
-  if (state.processes.empty() || state.domids.size() != kGuests.size()) return std::nullopt;
-  return state;
-}
-
-bool pid_alive(pid_t pid) {
-  return ::kill(pid, 0) == 0 || errno != ESRCH;
 }
 
 std::string seconds_text(long long seconds) {
@@ -297,7 +244,7 @@ TEST_CASE("alerts fire on the simulated host and Alertmanager delivers them to a
   std::optional<SimState> state;
   REQUIRE(eventually(
       [&] {
-        state = read_state(run_dir + "/state");
+        state = read_sim_state(run_dir + "/state", kGuests.size());
         return state.has_value() || !sim.running();
       },
       30s));

@@ -29,6 +29,7 @@
 
 #include "http_get.h"
 #include "process.h"
+#include "sim_host.h"
 #include "xs_client.h"
 
 using namespace xenballoon::testing;
@@ -85,13 +86,6 @@ const std::vector<std::string> kGuests = {"idle", "rising", "directed"};
 constexpr std::uint64_t kKibPerMib = 1024;
 constexpr std::uint64_t kMemSetMib = 384;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 bool eventually(const std::function<bool()>& predicate, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -103,55 +97,6 @@ bool eventually(const std::function<bool()>& predicate, std::chrono::millisecond
 
 bool installed(const std::string& program) {
   return run_command({"sh", "-c", "command -v \"$0\" >/dev/null", program}).exit_code == 0;
-}
-
-// `count` consecutive ports on 127.0.0.1 that were free a moment ago.
-std::uint16_t free_port_run(int count) {
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    const std::uint16_t base = free_port();
-    if (base > 65535 - count) continue;
-    bool all_free = true;
-    for (int i = 1; i < count && all_free; ++i) {
-      all_free = port_is_free(static_cast<std::uint16_t>(base + i));
-    }
-    if (all_free) return base;
-  }
-  throw std::runtime_error("no run of free ports");
-}
-
-// What the test needs of the simulator's state file: "process NAME PID" and
-// "domain DOMID NAME ..." lines.
-struct SimState {
-  std::map<std::string, pid_t> processes;
-  std::map<std::string, unsigned> domids;
-};
-
-std::optional<SimState> read_state(const std::string& path, std::size_t guests = kGuests.size()) {
-  std::istringstream in(slurp(path));
-  SimState state;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string key;
-    fields >> key;
-    if (key == "process") {
-      std::string name;
-      pid_t pid = 0;
-      fields >> name >> pid;
-      state.processes[name] = pid;
-    } else if (key == "domain") {
-      unsigned domid = 0;
-      std::string name;
-      fields >> domid >> name;
-      state.domids[name] = domid;
-    }
-  }
-  if (state.processes.empty() || state.domids.size() != guests) return std::nullopt;
-  return state;
-}
-
-bool pid_alive(pid_t pid) {
-  return ::kill(pid, 0) == 0 || errno != ESRCH;
 }
 
 // One row of `xenballoon-sim list`: column name -> text.
@@ -264,7 +209,7 @@ TEST_CASE("xenballoon-sim runs a live host: agents publish, balloon, follow mem-
   const bool started = check_eventually(
       "the simulator's state file",
       [&] {
-        state = read_state(run_dir + "/state");
+        state = read_sim_state(run_dir + "/state", kGuests.size());
         return state.has_value() || !sim.running();
       },
       30s);
@@ -497,7 +442,7 @@ TEST_CASE("xenballoon-sim with the balancer gives a spiking guest memory from id
   std::optional<SimState> state;
   REQUIRE(eventually(
       [&] {
-        state = read_state(run_dir + "/state", guests.size());
+        state = read_sim_state(run_dir + "/state", guests.size());
         return state.has_value() || !sim.running();
       },
       30s));
