@@ -7,18 +7,12 @@
 #include <thread>
 
 #include "http_get.h"
+#include "sim_host.h"  // slurp
 
 namespace xenballoon::testing {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 void spit(const std::string& path, const std::string& text) {
   std::string tmp = path + ".tmp";
