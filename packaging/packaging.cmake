@@ -1,0 +1,1 @@
+# Install rules and CPack packaging (xenballoon-agent, xenballoon-dom0).
