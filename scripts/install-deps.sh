@@ -7,7 +7,10 @@ build=(cmake ninja-build g++ pkg-config prometheus-cpp-dev libcivetweb-dev libya
        libxen-dev catch2 xenstore-utils nlohmann-json3-dev libssl-dev libcrypt-dev openssl)
 # The dashboard checks (tests/dashboards/): python3 runs them, nodejs and npm the strict schema
 # check (npm ci of its pinned packages), chromium the headless screenshots.
-test=(prometheus prometheus-alertmanager curl python3 nodejs chromium)
+# The packaging checks (tests/packaging/): a Debian root to install the .deb into, lintian, rpm
+# (rpmbuild for CPack's .rpm) and rpmlint, help2man for the man pages.
+test=(prometheus prometheus-alertmanager curl python3 nodejs chromium
+      debootstrap lintian rpm rpmlint help2man)
 demo=(prometheus prometheus-alertmanager curl)
 bench=(gnuplot-nox)  # the benchmarks' PNG plots
 
