@@ -8,9 +8,10 @@ build=(cmake ninja-build g++ pkg-config prometheus-cpp-dev libcivetweb-dev libya
 # The dashboard checks (tests/dashboards/): python3 runs them, nodejs and npm the strict schema
 # check (npm ci of its pinned packages), chromium the headless screenshots.
 # The packaging checks (tests/packaging/): a Debian root to install the .deb into, lintian, rpm
-# (rpmbuild for CPack's .rpm) and rpmlint, help2man for the man pages.
+# (rpmbuild for CPack's .rpm) and rpmlint, help2man for the man pages. clang and its runtimes
+# (libFuzzer, the sanitizers): the sanitizer tree is a clang tree that also builds the fuzz targets.
 test=(prometheus prometheus-alertmanager curl python3 nodejs chromium
-      debootstrap lintian rpm rpmlint help2man)
+      debootstrap lintian rpm rpmlint help2man clang libclang-rt-14-dev)
 demo=(prometheus prometheus-alertmanager curl)
 bench=(gnuplot-nox)  # the benchmarks' PNG plots
 
