@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds a normal tree (build/) and an
 # AddressSanitizer + UndefinedBehaviorSanitizer tree (build-asan/), and runs ctest in both.
-# Run once, in the normal tree: the real-Xen scenarios (label real-xen, QEMU), the dashboard checks
+# Run once, in the normal tree: the real-Xen scenarios (label real-xen, QEMU; in the background from
+# the moment the normal tree is built), the dashboard checks
 # (label dashboards: Python, npm and chromium, no C++ of ours) and the alert checks (label alerts:
 # promtool, amtool, and a live Prometheus + Alertmanager run whose C++ is the test's own).
 set -euo pipefail
@@ -26,6 +27,16 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DXENBALLOON_SANITIZE
   -DCMAKE_C_FLAGS_DEBUG=-g1 -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DXENBALLOON_BENCHMARKS=OFF >/dev/null
 cmake --build build -j "$jobs"
 phase_done "build build/"
+
+# The real-Xen scenarios (about 10 minutes of QEMU under TCG, which keeps a bit more than one core
+# busy) run beside everything that follows: the sanitizer tree's build and both trees' other tests
+# fill the rest of the machine. Their output is kept and shown once they are done.
+xen_log=build/real-xen-ctest.log
+setsid ctest --test-dir build --output-on-failure -L real-xen >"$xen_log" 2>&1 &
+xen_pid=$!
+trap 'kill -- -"$xen_pid" 2>/dev/null || true' EXIT
+xen_start=$SECONDS
+
 cmake --build build-asan -j "$jobs"
 phase_done "build build-asan/"
 
@@ -33,13 +44,19 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 # Most tests wait on processes, sockets and timers rather than the CPU: three at a time on two
-# cores (the real-Xen scenarios still run alone, RUN_SERIAL).
+# cores.
 ctest_jobs=$((jobs + 1))
 rc=0
 echo "== ctest: build/ =="
-ctest --test-dir build --output-on-failure -j "$ctest_jobs" || rc=1
+ctest --test-dir build --output-on-failure -j "$ctest_jobs" -LE real-xen || rc=1
 phase_done "ctest build/"
 echo "== ctest: build-asan/ (sanitizers) =="
 ctest --test-dir build-asan --output-on-failure -j "$ctest_jobs" -LE 'real-xen|dashboards|alerts' || rc=1
 phase_done "ctest build-asan/"
+
+echo "== ctest: build/ real-Xen scenarios (started $((SECONDS - xen_start)) s ago) =="
+wait "$xen_pid" || rc=1
+trap - EXIT
+cat "$xen_log"
+phase_done "real-Xen scenarios (the wait for them)"
 exit $rc
