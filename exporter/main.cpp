@@ -1,5 +1,6 @@
 // xenballoon-exporter: the dom0 side. Serves every guest's memory statistics from xenstore (the
 // xenballoond layout, the 2008 daemon's keys, XenServer's guest tools) as Prometheus metrics.
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -16,6 +17,7 @@
 #include "xenballoon/dom0/xenstore_feed.h"
 #include "xenballoon/http/server.h"
 #include "xenballoon/util/log.h"
+#include "xenballoon/util/service_manager.h"
 #include "xenballoon/version.h"
 
 namespace {
@@ -115,7 +117,14 @@ int main(int argc, char** argv) {
 
   // Each pass lets the feed read what its watches reported, then waits for more, a signal, or
   // the feed's next due step.
+  // Type=notify: ready once it serves; the watchdog (WatchdogSec=) is fed from its own timer.
+  if (auto sent = service_manager::notify("READY=1"); !sent) log::warning(sent.error().message);
   daemon::Loop loop(*signals);
+  if (const auto watchdog = service_manager::watchdog_interval()) {
+    loop.schedule_every(daemon::Loop::Clock::now(),
+                        std::chrono::duration_cast<daemon::Loop::Clock::duration>(*watchdog / 2),
+                        [] { (void)service_manager::notify("WATCHDOG=1"); });
+  }
   loop.on_reload([&] {
     if (web_config_file.empty()) {
       log::info("SIGHUP: no --web.config.file to reload");
@@ -130,6 +139,7 @@ int main(int argc, char** argv) {
     loop.wake_at(daemon::Loop::Clock::now() + feed.poll_timeout());
   });
   if (auto ran = loop.run(); !ran) log::error(ran.error().message);
+  (void)service_manager::notify("STOPPING=1");
   log::info("stopping");
   http::Server::leave_running_until_exit(std::move(*server));
   return 0;
