@@ -292,7 +292,10 @@ void Daemon::on_readable(Connection& conn) {
     conn.in.append(buf, static_cast<std::size_t>(n));
     if (static_cast<std::size_t>(n) < sizeof buf) break;
   }
+  consume(conn);
+}
 
+void Daemon::consume(Connection& conn) {
   std::size_t pos = 0;
   while (!conn.dead && !conn.close_after_flush && conn.in.size() - pos >= kHeaderSize) {
     if (conn.queued() > options_.max_queued_output) break;  // resume once the client reads
@@ -323,6 +326,29 @@ void Daemon::on_readable(Connection& conn) {
     update_interest(conn);
   }
   dirty_.insert(conn.fd);
+}
+
+std::string Daemon::feed(std::uint32_t domid, std::string_view bytes) {
+  // Below every descriptor and never a real one: close_connection()'s close() fails harmlessly.
+  constexpr int kFedFd = -2;
+  auto owned = std::make_unique<Connection>();
+  Connection& conn = *owned;
+  conn.fd = kFedFd;
+  conn.domid = domid;
+  conn.in.assign(bytes);
+  conns_[kFedFd] = std::move(owned);
+  std::string replies;
+  // consume() pauses once max_queued_output is queued; take what it queued and go on.
+  while (!conn.dead && !conn.close_after_flush) {
+    const std::size_t before = conn.in.size();
+    consume(conn);
+    replies += conn.out;
+    conn.out.clear();
+    conn.out_offset = 0;
+    if (conn.in.size() == before) break;
+  }
+  close_connection(kFedFd);
+  return replies;
 }
 
 void Daemon::on_writable(Connection& conn) {

@@ -43,6 +43,10 @@ class Daemon {
   // Creates the dom0 socket and the signal handling. Errors are returned as text.
   bool start(std::string* error);
   int run();
+  // Takes `bytes` as a new connection of domain `domid` would send them, answers every whole
+  // message in them as run() does, and returns the replies and watch events queued for that
+  // connection; the connection is closed then. No socket: for the fuzz target and tests.
+  std::string feed(std::uint32_t domid, std::string_view bytes);
 
  private:
   struct Watch {
@@ -73,6 +77,8 @@ class Daemon {
 
   void accept_on(int listen_fd, std::uint32_t domid);
   void on_readable(Connection& conn);
+  // Answers the whole messages buffered in conn.in (all but a partial last one).
+  void consume(Connection& conn);
   void on_writable(Connection& conn);
   void process(Connection& conn, std::uint32_t type, std::uint32_t req_id, std::uint32_t tx_id,
                const std::string& payload);
