@@ -19,6 +19,7 @@
 #include "xenballoon/sim/procfs_text.h"
 #include "xenballoon/sim/scenario.h"
 #include "xenballoon/sim/simulation.h"
+#include "xenballoon/sim/trace.h"
 #include "xenballoon/sim/tree_writer.h"
 #include "xenballoon/util/file.h"
 
@@ -538,6 +539,226 @@ TEST_CASE("sim: demand beyond allocation plus swap wakes the OOM killer") {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Page cache: hot and cold pages, refaults, the file LRU
+
+TEST_CASE("sim: a skewed file working set is served mostly by a small cache") {
+  Host host(pages_from_mib(8192));
+  auto misses_with = [&](double exponent) {
+    GuestSpec spec = guest_spec(2048, 2048, 0, 1024, steady(200));
+    spec.workload.access.file_zipf_exponent = exponent;
+    GuestModel guest = boot(spec, host);
+    run(guest, host, 600);             // the cache fills
+    guest.set_target_kib(560 * kMib);  // about a quarter of the working set stays cached
+    run(guest, host, 30);
+    std::uint64_t misses = 0;
+    for (int i = 0; i < 60; ++i) {
+      run(guest, host, 1);
+      misses += guest.last_step().file_misses;
+    }
+    return misses;
+  };
+  const std::uint64_t uniform = misses_with(0);
+  const std::uint64_t skewed = misses_with(1);
+  // 1 % of 1 GiB read per second: uniform access misses about three quarters of it, at the pace
+  // of a workload that stalls on every refault.
+  CHECK(uniform > 60 * pages_from_mib(1024) / 100 / 4);
+  CHECK(skewed * 3 < uniform);
+  CHECK(skewed > 0);
+}
+
+TEST_CASE("sim: read-once data fills free memory as cache and is reclaimed first") {
+  Host host(pages_from_mib(4096));
+  GuestSpec spec = guest_spec(2048, 2048, 512, 256, steady(300));
+  spec.workload.access.file_stream_mib_per_s = 8;
+  spec.workload.access.file_touch_percent_per_s = 5;
+  GuestModel guest = boot(spec, host);
+  run(guest, host, 600);
+  // The working set is cached and the stream has filled the rest of memory.
+  CHECK(guest.page_cache_kib() - guest.stream_cache_kib() == 256 * kMib);
+  CHECK(guest.stream_cache_kib() > 1200 * kMib);
+  CHECK(guest.free_kib() < 64 * kMib);
+  const GuestSnapshot full = guest.snapshot();
+  // Read-once pages stay on the inactive list; the working set is active.
+  CHECK(full.active_file_kib == 256 * kMib);
+  CHECK(full.inactive_file_kib == guest.stream_cache_kib());
+  CHECK(full.mem_available_kib > 1200 * kMib);
+
+  // Shrinking by most of the stream costs the working set nothing.
+  guest.set_target_kib(guest.current_kib() - 1024 * kMib);
+  run(guest, host, 60);
+  CHECK(guest.page_cache_kib() - guest.stream_cache_kib() == 256 * kMib);
+  CHECK(guest.snapshot().vmstat.workingset_refault_file == full.vmstat.workingset_refault_file);
+  CHECK(guest.anon_swapped_kib() == 0);
+}
+
+TEST_CASE("sim: refaults of an evicted working set are counted and activated as the kernel does") {
+  Host host(pages_from_mib(4096));
+  GuestSpec spec = guest_spec(2048, 2048, 512, 512, steady(300));
+  spec.workload.access.file_touch_percent_per_s = 5;
+  GuestModel guest = boot(spec, host);
+  run(guest, host, 900);
+  REQUIRE(guest.page_cache_kib() == 512 * kMib);
+  const VmstatCounters before = guest.snapshot().vmstat;
+  CHECK(before.workingset_refault_file == 0);
+  guest.set_target_kib(guest.current_kib() - 1280 * kMib);  // into the working set
+  run(guest, host, 120);
+  const GuestSnapshot after = guest.snapshot();
+  CHECK(guest.page_cache_kib() < 400 * kMib);
+  CHECK(after.vmstat.workingset_refault_file > before.workingset_refault_file);
+  // The evicted pages fit in the file LRU and free memory: every refault is activated.
+  CHECK(after.vmstat.workingset_activate_file == after.vmstat.workingset_refault_file);
+  CHECK(after.psi_some.total_ns > 0);
+  // What the files show: the same counters in /proc/vmstat.
+  auto vmstat = parse_vmstat(render_vmstat(after), "vmstat");
+  REQUIRE(vmstat.ok());
+  CHECK(vmstat->get("workingset_activate_file") == after.vmstat.workingset_activate_file);
+  CHECK(vmstat->get("workingset_refault_file") == after.vmstat.workingset_refault_file);
+}
+
+TEST_CASE("sim: a file working set that follows the daily load grows and shrinks with it") {
+  Host host(pages_from_mib(8192));
+  GuestSpec spec = guest_spec(4096, 4096, 0, 256, WorkloadSpec{});
+  spec.workload.kind = WorkloadKind::kDiurnal;
+  spec.workload.low_mib = 256;
+  spec.workload.high_mib = 512;
+  spec.workload.peak_second = 600;
+  spec.working_set_peak_mib = 1280;
+  GuestModel guest = boot(spec, host);
+  run(guest, host, 601);
+  CHECK(guest.working_set_kib() == 1280 * kMib);
+  run(guest, host, 12 * 3600);
+  CHECK(guest.working_set_kib() < 260 * kMib);
+  // What the working set no longer reads is cold cache now.
+  CHECK(guest.page_cache_kib() - guest.stream_cache_kib() <= guest.working_set_kib());
+  CHECK(guest.stream_cache_kib() > 512 * kMib);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Closed loop, swap speed, allocation churn, booting short
+
+TEST_CASE("sim: a stalled workload makes less progress and the lost work adds up") {
+  Host host(pages_from_mib(4096));
+  GuestModel idle = boot(guest_spec(1024, 1024, 256, 64, steady(200)), host);
+  run(idle, host, 300);
+  CHECK(idle.lost_work_ns() == 0);
+  CHECK(idle.progress() == 1.0);
+
+  GuestModel squeezed = boot(guest_spec(1024, 512, 512, 0, steady(700)), host);
+  std::uint64_t lost = 0;
+  for (int i = 0; i < 120; ++i) {
+    run(squeezed, host, 1);
+    lost += squeezed.last_step().lost_work_ns;
+  }
+  CHECK(squeezed.lost_work_ns() == lost);
+  CHECK(lost > kNsPerSecond);
+  CHECK(squeezed.progress() < 1.0);
+  CHECK(squeezed.progress() ==
+        Approx(1.0 - static_cast<double>(squeezed.last_step().lost_work_ns) / 1e9));
+}
+
+TEST_CASE("sim: swap writes at most its rate, and growth beyond it waits instead of dying") {
+  Host host(pages_from_mib(4096));
+  GuestSpec spec = guest_spec(1024, 512, 1024, 0, spike(200, 500, 5, 1));
+  SECTION("unlimited: the spike is swapped out in the second it arrives") {
+    GuestModel guest = boot(spec, host);
+    run(guest, host, 6);
+    CHECK(guest.anon_swapped_kib() > 200 * kMib);
+    CHECK(guest.deferred_kib() == 0);
+  }
+  SECTION("16 MiB/s: each second swaps out 16 MiB, the rest of the growth is deferred") {
+    spec.swap_write_mib_per_s = 16;
+    GuestModel guest = boot(spec, host);
+    run(guest, host, 6);
+    CHECK(guest.snapshot().vmstat.pswpout <= pages_from_mib(16));
+    CHECK(guest.deferred_kib() > 150 * kMib);
+    CHECK(guest.last_step().stall_some_ns > kNsPerSecond / 2);
+    CHECK(guest.oom_kills() == 0);
+    run(guest, host, 30);
+    CHECK(guest.snapshot().vmstat.pswpout <= pages_from_mib(16) * 31);
+    CHECK(guest.deferred_kib() == 0);  // served at last
+    CHECK(guest.oom_kills() == 0);
+  }
+  SECTION("a rate limit does not turn a full swap into a wait: that is still out of memory") {
+    spec.swap_mib = 64;
+    spec.swap_write_mib_per_s = 256;
+    GuestModel guest = boot(spec, host);
+    run(guest, host, 6);
+    CHECK(guest.oom_kills() == 1);
+  }
+}
+
+TEST_CASE("sim: jitter moves the demand every second within its range") {
+  Workload workload(steady(512), 5);
+  WorkloadSpec spec = steady(512);
+  spec.jitter_mib = 64;
+  Workload jittery(spec, 5);
+  std::set<std::uint64_t> sizes;
+  for (int second = 0; second < 200; ++second) {
+    workload.advance_to(second);
+    jittery.advance_to(second);
+    CHECK(workload.demand_pages() == pages_from_mib(512));
+    CHECK(jittery.demand_pages() >= pages_from_mib(512));
+    CHECK(jittery.demand_pages() <= pages_from_mib(576));
+    sizes.insert(jittery.demand_pages());
+  }
+  CHECK(sizes.size() > 150);
+}
+
+TEST_CASE("sim: a guest booted below its target grows as the host has memory") {
+  Host host(pages_from_mib(3072));
+  GuestSpec spec = guest_spec(2048, 2048, 0, 0, steady(100));
+  spec.boot_mib = 1024;
+  GuestModel guest = boot(spec, host);
+  CHECK(guest.current_kib() == 1024 * kMib);
+  CHECK(guest.dom0_target_kib() == 2048 * kMib);
+  CHECK(host.free_pages() == pages_from_mib(2048));
+  host.allocate_up_to(pages_from_mib(1536));  // another domain takes most of the rest
+  guest.set_target_kib(2048 * kMib);
+  run(guest, host, 10);
+  CHECK(guest.current_kib() == 1536 * kMib);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The trace
+
+TEST_CASE("sim: the trace reads the same from the model and from the files a real guest has") {
+  Host host(pages_from_mib(4096));
+  GuestModel guest = busy_guest(host);
+  const GuestSnapshot s = guest.snapshot();
+  const TraceSample from_model = trace_sample(s);
+  CHECK(from_model.second == 400);
+  CHECK(from_model.mem_total_kib == s.mem_total_kib);
+  CHECK(from_model.pswpout > 0);
+  CHECK(from_model.psi_some_total_us == s.psi_some.total_ns / 1000);
+
+  std::string meminfo, vmstat, pressure, target, current;
+  for (const TreeFile& file : render_guest_tree(s)) {
+    if (file.path == kMeminfoPath) meminfo = file.text;
+    if (file.path == kVmstatPath) vmstat = file.text;
+    if (file.path == kPressureMemoryPath) pressure = file.text;
+    if (file.path == kTargetKbPath) target = file.text;
+    if (file.path.ends_with("info/current_kb")) current = file.text;
+  }
+  auto from_files = trace_sample_from_text(400, meminfo, vmstat, pressure, target, current);
+  REQUIRE(from_files.ok());
+  CHECK(*from_files == from_model);
+
+  const std::string header = trace_header("scenario,");
+  CHECK(header.starts_with("scenario,second,mem_total_kib,committed_as_kib,active_file_kib,"));
+  CHECK(header.ends_with(",target_kib,current_kib\n"));
+  const std::string row = trace_row(from_model, "x,");
+  CHECK(std::count(row.begin(), row.end(), ',') == std::count(header.begin(), header.end(), ','));
+  CHECK(row.starts_with("x,400," + std::to_string(s.mem_total_kib) + ","));
+
+  auto missing = trace_sample_from_text(1, "MemTotal: 1 kB\n", vmstat, pressure, target, current);
+  REQUIRE_FALSE(missing.ok());
+  CHECK_THAT(missing.error().message, Contains("/proc/meminfo: no Committed_AS line"));
+  auto bad_target = trace_sample_from_text(1, meminfo, vmstat, pressure, "lots\n", current);
+  REQUIRE_FALSE(bad_target.ok());
+  CHECK_THAT(bad_target.error().message, Contains("target_kb: expected a number"));
+}
+
+// ---------------------------------------------------------------------------------------------
 // PSI
 
 TEST_CASE("sim: PSI averages follow the kernel's fixed-point arithmetic") {
@@ -743,7 +964,8 @@ TEST_CASE(
 
 TEST_CASE("sim: the shipped scenarios parse and boot") {
   std::set<WorkloadKind> kinds;
-  for (const char* name : {"default", "steady", "diurnal", "spike", "leak", "batch"}) {
+  for (const char* name : {"default", "steady", "diurnal", "spike", "leak", "batch", "fileserver",
+                           "zipf", "forkburst", "growing", "contention"}) {
     INFO(name);
     auto scenario = load_scenario(kScenarioDir + "/" + name + ".yaml");
     REQUIRE(scenario.ok());
@@ -793,6 +1015,27 @@ TEST_CASE("sim: scenario errors name the file, the line and the key") {
   expect_error(with_line(10, "    working_set_mib_typo: 3"),
                "s.yaml:6: guests[0].working_set_mib: missing key");
   expect_error("name: x\nhost:\n  memory_mib: 1\n", "s.yaml:1: guests: missing key");
+  expect_error(with_line(10, "    working_set_mib: 256\n    working_set_peak_mib: 512"),
+               "s.yaml:11: guests[0].working_set_peak_mib: only a diurnal workload");
+  expect_error(with_line(8, "    memory_mib: 1024\n    boot_mib: 1536"),
+               "s.yaml:9: guests[0].boot_mib: must not be above memory_mib (1024)");
+  expect_error(with_line(15, "      noise_mib: 64\n      access:\n        file_zipf_exponent: 9"),
+               "s.yaml:17: guests[0].workload.access.file_zipf_exponent: expected a number");
+}
+
+TEST_CASE("sim: a scenario runs without swap and at another balloon speed") {
+  auto scenario = parse_scenario(kMinimalScenario, "s.yaml");
+  REQUIRE(scenario.ok());
+  const Scenario bare = without_swap(*scenario);
+  CHECK(bare.name == "tiny-noswap");
+  for (const GuestSpec& guest : bare.guests) CHECK(guest.swap_mib == 0);
+  const Scenario slow = with_balloon_rate(*scenario, 64);
+  auto created = Simulation::create(slow);
+  REQUIRE(created.ok());
+  GuestModel& guest = created->guests().front();
+  guest.set_target_kib(1024 * kMib);
+  created->step();
+  CHECK(guest.current_kib() == 2048 * kMib - 64 * kMib);
 }
 
 TEST_CASE("sim: the same seed replays byte for byte, another seed does not") {

@@ -21,6 +21,9 @@ inline constexpr BenchPolicy kPolicies[] = {BenchPolicy::kNone, BenchPolicy::kCl
 
 std::string_view policy_name(BenchPolicy policy);
 
+// The policy the goals are checked for.
+inline constexpr BenchPolicy kCandidate = BenchPolicy::kPressure;
+
 // Knows the workload's future: a copy of the guest's workload runs kOracleLookaheadSeconds ahead
 // and a monotonic queue keeps the largest allocation needed from the previous second to the end
 // of that window. Not thread-safe.

@@ -1,8 +1,10 @@
 #include "run.h"
 
+#include "xenballoon/sim/trace.h"
+
 namespace xenballoon::sim::bench {
 
-Result<RunResult> run(const Scenario& scenario, BenchPolicy policy) {
+Result<RunResult> run(const Scenario& scenario, BenchPolicy policy, const RunOptions& options) {
   auto created = Simulation::create(scenario);
   if (!created) return created.error();
   Simulation& simulation = *created;
@@ -31,6 +33,11 @@ Result<RunResult> run(const Scenario& scenario, BenchPolicy policy) {
     for (std::size_t i = 0; i < guests.size(); ++i) {
       result.guests[i].allocation_kib_seconds += guests[i].current_kib();
       ++result.guests[i].seconds;
+      if (options.trace) {
+        result.trace += trace_row(trace_sample(guests[i].snapshot()),
+                                  scenario.name + "," + std::string(policy_name(policy)) + "," +
+                                      guests[i].spec().name + ",");
+      }
     }
     if (!guests.empty() && now % kPlotSampleSeconds == 0) {
       const GuestModel& guest = guests.front();
@@ -53,6 +60,8 @@ Result<RunResult> run(const Scenario& scenario, BenchPolicy policy) {
     out.psi_some_ns = end.psi_some.total_ns - start.psi_some.total_ns;
     out.psi_full_ns = end.psi_full.total_ns - start.psi_full.total_ns;
     out.oom_kills = guests[i].oom_kills();
+    out.file_refaults = end.vmstat.workingset_refault_file - start.vmstat.workingset_refault_file;
+    out.lost_work_ns = guests[i].lost_work_ns();
   }
   return result;
 }

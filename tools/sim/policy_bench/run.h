@@ -27,7 +27,13 @@ struct GuestResult {
   std::uint64_t psi_some_ns = 0;
   std::uint64_t psi_full_ns = 0;
   std::uint64_t oom_kills = 0;
+  std::uint64_t file_refaults = 0;  // workingset_refault_file
+  std::uint64_t lost_work_ns = 0;   // closed loop: the workload's time spent not progressing
 
+  // A total scaled to one day of this guest's run.
+  double per_day(std::uint64_t total) const {
+    return seconds == 0 ? 0 : static_cast<double>(total) * 86400.0 / static_cast<double>(seconds);
+  }
   double mean_allocation_kib() const {
     return seconds == 0
                ? 0
@@ -49,6 +55,7 @@ struct RunResult {
   std::string plotted_guest;
   double plotted_static_max_mib = 0;
   std::vector<SeriesPoint> series;  // the scenario's first guest
+  std::string trace;                // with RunOptions::trace: every guest every second, CSV rows
 
   double allocation_percent() const {
     double allocation = 0;
@@ -82,8 +89,12 @@ struct RunResult {
   }
 };
 
+struct RunOptions {
+  bool trace = false;  // fill RunResult::trace (xenballoon/sim/trace.h rows, prefixed)
+};
+
 // Runs `scenario` to its end with every guest under `policy`.
-Result<RunResult> run(const Scenario& scenario, BenchPolicy policy);
+Result<RunResult> run(const Scenario& scenario, BenchPolicy policy, const RunOptions& options = {});
 
 // The result for `scenario` under `policy`, or null.
 const RunResult* find(const std::vector<RunResult>& results, const std::string& scenario,

@@ -1,6 +1,7 @@
 #include "xenballoon/sim/guest.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 namespace xenballoon::sim {
@@ -66,12 +67,36 @@ std::uint64_t integer_sqrt(std::uint64_t value) {
   return root;
 }
 
+std::uint64_t boot_allocation_mib(const GuestSpec& spec) {
+  return spec.boot_mib != 0 ? std::min(spec.boot_mib, spec.memory_mib) : spec.memory_mib;
+}
+
 std::uint64_t page_tables_for(std::uint64_t anon_pages) {
   return kBasePageTablePages + (anon_pages + kPtesPerPageTablePage - 1) / kPtesPerPageTablePage;
 }
 
 std::uint64_t scaled(std::uint64_t pages, double percent) {
   return static_cast<std::uint64_t>(static_cast<double>(pages) * percent / 100.0);
+}
+
+// The share of reads that hit when the `cached` most popular of `working_set` pages are in the
+// cache and popularity is Zipf with `exponent` (the continuous approximation of the harmonic
+// sums; exponent 0: every page alike, the share is cached / working_set).
+double zipf_hit_share(std::uint64_t cached, std::uint64_t working_set, double exponent) {
+  if (working_set == 0) return 1;
+  const auto c = static_cast<double>(cached);
+  const auto w = static_cast<double>(working_set);
+  if (exponent <= 0) return c / w;
+  if (std::abs(exponent - 1) < 1e-9) return std::log1p(c) / std::log1p(w);
+  return (std::pow(1 + c, 1 - exponent) - 1) / (std::pow(1 + w, 1 - exponent) - 1);
+}
+
+// mm/vmscan.c inactive_is_low(): the file LRU keeps active <= ratio * inactive, with ratio
+// int_sqrt(10 * GiB) from 1 GiB of file pages up, else 1.
+std::uint64_t active_file_limit(std::uint64_t file_pages) {
+  const std::uint64_t gib = file_pages / (kPagesPerMib * 1024);
+  const std::uint64_t ratio = gib == 0 ? 1 : std::max<std::uint64_t>(1, integer_sqrt(10 * gib));
+  return file_pages - file_pages / (1 + ratio);
 }
 
 }  // namespace
@@ -84,7 +109,7 @@ GuestModel::GuestModel(const GuestSpec& spec, const BalloonDriverSettings& ballo
       max_pages_(pages_from_mib(spec.memory_mib) + kMaxPagesSlackPages),
       swap_pages_(pages_from_mib(spec.swap_mib)),
       working_set_pages_(pages_from_mib(spec.working_set_mib)),
-      balloon_(balloon, pages_from_mib(spec.memory_mib)),
+      balloon_(balloon, pages_from_mib(boot_allocation_mib(spec))),
       workload_(spec.workload, spec.seed),
       random_(spec.seed ^ 0x5eed0f6e57c0de5ULL),
       vmstat_(kBootCounters) {
@@ -113,7 +138,7 @@ Result<GuestModel> GuestModel::boot(const GuestSpec& spec, const BalloonDriverSe
                  std::to_string(spec.kernel_reserved_kib) + " KiB"};
   }
   GuestModel guest(spec, balloon);
-  const std::uint64_t boot_pages = guest.dom0_target_pages_;
+  const std::uint64_t boot_pages = guest.balloon_.current_pages();
   const std::uint64_t kernel_pages =
       guest.reserved_pages_ + kFixedKernelPages + page_tables_for(0) + guest.wmark_high_;
   if (boot_pages <= kernel_pages) {
@@ -123,7 +148,8 @@ Result<GuestModel> GuestModel::boot(const GuestSpec& spec, const BalloonDriverSe
   }
   if (host.free_pages() < boot_pages) {
     return Error{who + "the host has " + std::to_string(host.free_pages() / kPagesPerMib) +
-                 " MiB free, the guest needs " + std::to_string(spec.memory_mib) + " MiB"};
+                 " MiB free, the guest needs " + std::to_string(boot_allocation_mib(spec)) +
+                 " MiB"};
   }
   host.allocate_up_to(boot_pages);
   return guest;
@@ -183,8 +209,10 @@ void GuestModel::set_workload(const WorkloadSpec& workload) {
 
 void GuestModel::step(Host& host) {
   last_step_ = StepReport{};
+  swap_written_ = 0;
   run_balloon(host);
   workload_.advance_to(now_seconds_);
+  follow_load();
   place_anon();
   swap_in();
   read_files();
@@ -219,8 +247,31 @@ void GuestModel::run_balloon(Host& host) {
   }
 }
 
+void GuestModel::follow_load() {
+  if (spec_.working_set_peak_mib == 0 || spec_.workload.kind != WorkloadKind::kDiurnal) return;
+  const std::uint64_t low = pages_from_mib(spec_.working_set_mib);
+  const std::uint64_t high = std::max(low, pages_from_mib(spec_.working_set_peak_mib));
+  working_set_pages_ =
+      low + static_cast<std::uint64_t>(static_cast<double>(high - low) * workload_.load_fraction());
+  // Pages the shrunken working set no longer reads are cold cache now, like read-once data.
+  const std::uint64_t cached = working_set_cached();
+  if (cached > working_set_pages_) stream_cache_ += cached - working_set_pages_;
+  cache_ever_ = std::min(cache_ever_, working_set_pages_);
+}
+
+std::uint64_t GuestModel::swap_write_room(std::uint64_t wanted) {
+  if (spec_.swap_write_mib_per_s == 0) return wanted;
+  const std::uint64_t limit = pages_from_mib(spec_.swap_write_mib_per_s);
+  const std::uint64_t room = std::min(wanted, limit > swap_written_ ? limit - swap_written_ : 0);
+  swap_written_ += room;
+  if (room < wanted) swap_rate_limited_ = true;
+  return room;
+}
+
 void GuestModel::drop_cache(std::uint64_t pages, bool direct) {
   pages = std::min(pages, cache_);
+  // Read-once pages sit on the inactive list and never got a second access: they go first.
+  stream_cache_ -= std::min(pages, stream_cache_);
   cache_ -= pages;
   vmstat_.pgfree += pages;
   vmstat_.pgscan_file += pages;
@@ -245,6 +296,7 @@ void GuestModel::swap_out(std::uint64_t pages, bool direct) {
 std::uint64_t GuestModel::make_room(std::uint64_t needed, std::uint64_t fresh,
                                     std::uint64_t& fresh_swapped) {
   fresh_swapped = 0;
+  swap_rate_limited_ = false;
   const std::uint64_t free = free_pages();
   const std::uint64_t usable = free > wmark_min_ ? free - wmark_min_ : 0;
   if (usable >= needed) return needed;
@@ -253,12 +305,13 @@ std::uint64_t GuestModel::make_room(std::uint64_t needed, std::uint64_t fresh,
   const std::uint64_t from_cache = std::min(short_by, cache_);
   drop_cache(from_cache, /*direct=*/true);
   short_by -= from_cache;
-  const std::uint64_t from_anon = std::min({short_by, swap_free_pages(), anon_resident_});
+  const std::uint64_t from_anon =
+      swap_write_room(std::min({short_by, swap_free_pages(), anon_resident_}));
   swap_out(from_anon, /*direct=*/true);
   short_by -= from_anon;
   // The pages being allocated are touched one after another: once memory is full, the first of
   // them are swapped out to make room for the rest.
-  fresh_swapped = std::min({short_by, swap_free_pages(), fresh});
+  fresh_swapped = swap_write_room(std::min({short_by, swap_free_pages(), fresh}));
   anon_swapped_ += fresh_swapped;
   vmstat_.pswpout += fresh_swapped;
   vmstat_.pgpgout += kib_from_pages(fresh_swapped);
@@ -293,6 +346,7 @@ void GuestModel::release_anon(std::uint64_t pages) {
 
 void GuestModel::place_anon() {
   for (;;) {
+    deferred_ = 0;
     const std::uint64_t demand = workload_.demand_pages();
     const std::uint64_t held = anon_resident_ + anon_swapped_;
     if (demand <= held) {
@@ -300,12 +354,27 @@ void GuestModel::place_anon() {
       return;
     }
     const std::uint64_t growth = demand - held;
-    const std::uint64_t needed = growth + page_tables_for(demand) - page_tables_for(held);
+    const std::uint64_t page_tables = page_tables_for(demand) - page_tables_for(held);
+    const std::uint64_t needed = growth + page_tables;
     std::uint64_t fresh_swapped = 0;
-    if (make_room(needed, growth, fresh_swapped) == needed) {
+    const std::uint64_t covered = make_room(needed, growth, fresh_swapped);
+    if (covered == needed) {
       anon_resident_ += growth - fresh_swapped;
       vmstat_.pgfault += growth;
       vmstat_.pgalloc += growth;
+      return;
+    }
+    if (swap_rate_limited_) {
+      // Swap has room but the device cannot write it this fast: reclaim waits for the writes and
+      // the rest of the growth is served in a later second. What was written stays in swap.
+      const std::uint64_t room = covered - fresh_swapped;
+      const std::uint64_t resident =
+          room > page_tables ? std::min(growth - fresh_swapped, room - page_tables) : 0;
+      anon_resident_ += resident;
+      vmstat_.pgfault += resident + fresh_swapped;
+      vmstat_.pgalloc += resident + fresh_swapped;
+      deferred_ = growth - fresh_swapped - resident;
+      last_step_.deferred_pages = deferred_;
       return;
     }
     // Neither free memory, page cache nor swap can hold the demand: out of memory. The pages
@@ -327,8 +396,8 @@ void GuestModel::swap_in() {
   const std::uint64_t swapped_hot = anon_swapped_ - swapped_cold;
   const AccessPattern& access = spec_.workload.access;
   const double expected =
-      static_cast<double>(swapped_cold) * access.cold_touch_percent_per_s / 100.0 +
-      static_cast<double>(swapped_hot) * access.hot_touch_percent_per_s / 100.0;
+      progress_ * (static_cast<double>(swapped_cold) * access.cold_touch_percent_per_s / 100.0 +
+                   static_cast<double>(swapped_hot) * access.hot_touch_percent_per_s / 100.0);
   const std::uint64_t touched = std::min(anon_swapped_, random_.round_stochastic(expected));
   if (touched == 0) return;
 
@@ -348,28 +417,50 @@ void GuestModel::swap_in() {
 }
 
 void GuestModel::read_files() {
+  const AccessPattern& access = spec_.workload.access;
   const std::uint64_t working_set = working_set_pages_;
-  if (working_set == 0 || cache_ >= working_set) return;
-  const std::uint64_t uncached = working_set - cache_;
-  const double accesses =
-      static_cast<double>(working_set) * spec_.workload.access.file_touch_percent_per_s / 100.0;
-  const double expected_misses =
-      accesses * static_cast<double>(uncached) / static_cast<double>(working_set);
-  const std::uint64_t misses = std::min(uncached, random_.round_stochastic(expected_misses));
-  if (misses == 0) return;
-  // Pages of the working set that were cached before and got reclaimed come back as refaults
-  // (a memory stall); pages never read before are plain cold misses.
-  const std::uint64_t evicted = cache_ever_ - cache_;
-  const std::uint64_t refaults = misses * evicted / uncached;
-  cache_ever_ = std::min(working_set, cache_ever_ + (misses - refaults));
+  const std::uint64_t cached = working_set_cached();
+  std::uint64_t misses = 0;
+  std::uint64_t refaults = 0;
+  if (working_set > cached) {
+    // The cache holds the most popular pages of the working set (LRU under a skewed access
+    // pattern); a stalled workload reads less.
+    const std::uint64_t uncached = working_set - cached;
+    const double accesses =
+        progress_ * static_cast<double>(working_set) * access.file_touch_percent_per_s / 100.0;
+    const double miss_share = 1 - zipf_hit_share(cached, working_set, access.file_zipf_exponent);
+    misses = std::min(uncached, random_.round_stochastic(accesses * std::max(0.0, miss_share)));
+    // Pages of the working set that were cached before and got reclaimed come back as refaults
+    // (a memory stall); pages never read before are plain cold misses.
+    const std::uint64_t evicted = cache_ever_ - cached;
+    refaults = misses * evicted / uncached;
+    cache_ever_ = std::min(working_set, cache_ever_ + (misses - refaults));
+    // mm/workingset.c: a refault whose distance fits in the file LRU and free memory is
+    // activated at once; evicted pages beyond that are older than the cache can hold.
+    const std::uint64_t reach = cache_ + free_pages();
+    vmstat_.workingset_activate_file += evicted <= reach ? refaults : refaults * reach / evicted;
+  }
+  const std::uint64_t stream = random_.round_stochastic(progress_ * access.file_stream_mib_per_s *
+                                                        static_cast<double>(kPagesPerMib));
+  if (misses == 0 && stream == 0) return;
 
-  // The cache grows into free memory above the low watermark; beyond that each new page
-  // replaces an older one (kswapd), so the cache stays put.
+  // The cache grows into free memory above the low watermark, working-set pages first. Beyond
+  // that each new page replaces an older one (kswapd): a working-set page replaces read-once
+  // pages first, a read-once page another read-once page (use-once: it never reaches the active
+  // list), so the cache stays put.
   const std::uint64_t free = free_pages();
-  const std::uint64_t room = free > wmark_low_ ? free - wmark_low_ : 0;
+  std::uint64_t room = free > wmark_low_ ? free - wmark_low_ : 0;
   const std::uint64_t growth = std::min(misses, room);
-  const std::uint64_t replaced = std::min(misses - growth, cache_);
-  cache_ += growth;
+  room -= growth;
+  const std::uint64_t displaced_stream = std::min(misses - growth, stream_cache_);
+  const std::uint64_t replaced_ws = std::min(misses - growth - displaced_stream, cached);
+  const std::uint64_t stream_growth = std::min(stream, room);
+  const std::uint64_t replaced_stream =
+      std::min(stream - stream_growth, stream_cache_ - displaced_stream + stream_growth);
+  cache_ += growth + stream_growth;
+  stream_cache_ += stream_growth;
+  stream_cache_ -= displaced_stream;
+  const std::uint64_t replaced = displaced_stream + replaced_ws + replaced_stream;
   vmstat_.pgfree += replaced;
   vmstat_.pgscan_kswapd += replaced;
   vmstat_.pgsteal_kswapd += replaced;
@@ -377,14 +468,16 @@ void GuestModel::read_files() {
   vmstat_.pgsteal_file += replaced;
 
   // Only misses through a mapping fault; read() misses are I/O without a page fault.
-  const std::uint64_t mapped_misses = scaled(misses, spec_.workload.access.file_mapped_percent);
+  const std::uint64_t reads = misses + stream;
+  const std::uint64_t mapped_misses = scaled(reads, access.file_mapped_percent);
   vmstat_.pgmajfault += mapped_misses;
   vmstat_.pgfault += mapped_misses;
-  vmstat_.pgpgin += kib_from_pages(misses);
-  vmstat_.pgalloc += misses;
+  vmstat_.pgpgin += kib_from_pages(reads);
+  vmstat_.pgalloc += reads;
   vmstat_.workingset_refault_file += refaults;
   last_step_.file_misses = misses;
   last_step_.file_refaults = refaults;
+  last_step_.stream_reads = stream;
 }
 
 void GuestModel::run_kswapd() {
@@ -394,7 +487,8 @@ void GuestModel::run_kswapd() {
   const std::uint64_t from_cache = std::min(deficit, cache_);
   drop_cache(from_cache, /*direct=*/false);
   deficit -= from_cache;
-  swap_out(std::min({deficit, swap_free_pages(), anon_resident_}), /*direct=*/false);
+  swap_out(swap_write_room(std::min({deficit, swap_free_pages(), anon_resident_})),
+           /*direct=*/false);
 }
 
 void GuestModel::account_stall() {
@@ -402,9 +496,14 @@ void GuestModel::account_stall() {
   const std::uint64_t task_stall_ns = (last_step_.swapins + last_step_.file_refaults) * io_ns +
                                       last_step_.direct_reclaim_file * kDirectReclaimFileNs +
                                       last_step_.direct_swapouts * kDirectSwapoutNs +
-                                      last_step_.oom_kills * kOomStallNs;
+                                      last_step_.oom_kills * kOomStallNs +
+                                      (deferred_ != 0 ? kNsPerSecond : 0);
   // Each task stalls a share p of the second; "some" is 1 - (1-p)^2, "full" p^2.
   const std::uint64_t per_task_ns = std::min(kNsPerSecond, task_stall_ns / kWorkloadTasks);
+  // Closed loop: the workload did a (1 - p) share of its work this second.
+  last_step_.lost_work_ns = per_task_ns;
+  lost_work_ns_ += per_task_ns;
+  progress_ = 1.0 - static_cast<double>(per_task_ns) / static_cast<double>(kNsPerSecond);
   const std::uint64_t both_ns = per_task_ns * per_task_ns / kNsPerSecond;
   last_step_.stall_some_ns = 2 * per_task_ns - both_ns;
   last_step_.stall_full_ns = both_ns;
@@ -425,8 +524,10 @@ GuestSnapshot GuestModel::snapshot() const {
   const std::uint64_t base_lru_anon = kShmemPages + kBaseAnonPages;
   s.active_anon_kib = kib_from_pages(base_lru_anon - kBaseInactiveAnonPages + hot_resident);
   s.inactive_anon_kib = kib_from_pages(kBaseInactiveAnonPages + anon_resident_ - hot_resident);
-  s.inactive_file_kib = kib_from_pages(cache_ / 2);
-  s.active_file_kib = kib_from_pages(cache_ - cache_ / 2);
+  // Read-once pages stay inactive; the working set is active up to the kernel's LRU ratio.
+  const std::uint64_t active_file = std::min(working_set_cached(), active_file_limit(cache_));
+  s.active_file_kib = kib_from_pages(active_file);
+  s.inactive_file_kib = kib_from_pages(cache_ - active_file);
 
   s.swap_total_kib = kib_from_pages(swap_pages_);
   s.swap_free_kib = kib_from_pages(swap_free_pages());
@@ -467,11 +568,12 @@ std::string GuestModel::check_invariants() const {
   }
   if (balloon_.current_pages() > static_max_pages_) return "allocation above static-max";
   if (anon_swapped_ > swap_pages_) return "more pages swapped than swap holds";
-  if (anon_resident_ + anon_swapped_ != workload_.demand_pages()) {
-    return "anonymous pages " + std::to_string(anon_resident_ + anon_swapped_) + " != demand " +
-           std::to_string(workload_.demand_pages());
+  if (anon_resident_ + anon_swapped_ + deferred_ != workload_.demand_pages()) {
+    return "anonymous pages " + std::to_string(anon_resident_ + anon_swapped_) + " + deferred " +
+           std::to_string(deferred_) + " != demand " + std::to_string(workload_.demand_pages());
   }
-  if (cache_ > cache_ever_ || cache_ever_ > working_set_pages_) {
+  if (stream_cache_ > cache_) return "more read-once pages than page cache";
+  if (working_set_cached() > cache_ever_ || cache_ever_ > working_set_pages_) {
     return "page cache outside the part of the working set ever read";
   }
   return {};

@@ -305,6 +305,7 @@ std::string render_vmstat(const GuestSnapshot& s) {
       {"nr_slab_unreclaimable", pages_from_kib(s.slab_unreclaimable_kib)},
       {"workingset_refault_anon", vm.workingset_refault_anon},
       {"workingset_refault_file", vm.workingset_refault_file},
+      {"workingset_activate_file", vm.workingset_activate_file},
       {"nr_anon_pages", pages_from_kib(s.anon_pages_kib)},
       {"nr_mapped", pages_from_kib(s.mapped_kib)},
       {"nr_file_pages", pages_from_kib(s.cached_kib)},

@@ -122,8 +122,11 @@ class ScenarioReader {
         {{"name", [&](const Field& f) { read_name(f, guest.name); }, true},
          {"static_max_mib", size(1, guest.static_max_mib), true},
          {"memory_mib", size(1, guest.memory_mib), true},
+         {"boot_mib", size(1, guest.boot_mib)},
          {"swap_mib", size(0, guest.swap_mib), true},
          {"working_set_mib", size(0, guest.working_set_mib), true},
+         {"working_set_peak_mib", size(0, guest.working_set_peak_mib)},
+         {"swap_write_mib_per_s", size(0, guest.swap_write_mib_per_s)},
          {"seed",
           [&](const Field& f) {
             reader_.read_u64_between(f, 0, std::numeric_limits<std::uint64_t>::max(), guest.seed);
@@ -194,6 +197,7 @@ class ScenarioReader {
     KeyTable table = {
         {"type", [](const Field&) {}, true},
         {"noise_mib", size(0, workload.noise_mib)},
+        {"jitter_mib", size(0, workload.jitter_mib)},
         {"restart_delay_seconds",
          [&](const Field& field) {
            reader_.read_u64_between(field, 0, 86400, workload.restart_delay_seconds);
@@ -271,7 +275,15 @@ class ScenarioReader {
                              {"hot_touch_percent_per_s", percent(access.hot_touch_percent_per_s)},
                              {"cold_touch_percent_per_s", percent(access.cold_touch_percent_per_s)},
                              {"file_touch_percent_per_s", percent(access.file_touch_percent_per_s)},
-                             {"file_mapped_percent", percent(access.file_mapped_percent)}});
+                             {"file_mapped_percent", percent(access.file_mapped_percent)},
+                             {"file_zipf_exponent",
+                              [&](const Field& field) {
+                                reader_.read_double_between(field, 0, 4, access.file_zipf_exponent);
+                              }},
+                             {"file_stream_mib_per_s", [&](const Field& field) {
+                                reader_.read_double_between(field, 0, 1e5,
+                                                            access.file_stream_mib_per_s);
+                              }}});
   }
 
   void check_scenario(const Scenario& scenario) {
@@ -289,7 +301,23 @@ class ScenarioReader {
             reader_.line_at(path + ".memory_mib"), path + ".memory_mib",
             "must not be above static_max_mib (" + std::to_string(guest.static_max_mib) + ")");
       }
-      boot_total_mib += guest.memory_mib;
+      if (guest.working_set_peak_mib != 0) {
+        const std::string peak_path = path + ".working_set_peak_mib";
+        if (guest.workload.kind != WorkloadKind::kDiurnal) {
+          reader_.error(reader_.line_at(peak_path), peak_path,
+                        "only a diurnal workload has a daily peak");
+        } else if (guest.working_set_peak_mib < guest.working_set_mib) {
+          reader_.error(
+              reader_.line_at(peak_path), peak_path,
+              "must not be below working_set_mib (" + std::to_string(guest.working_set_mib) + ")");
+        }
+      }
+      if (guest.boot_mib > guest.memory_mib && guest.memory_mib != 0) {
+        reader_.error(reader_.line_at(path + ".boot_mib"), path + ".boot_mib",
+                      "must not be above memory_mib (" + std::to_string(guest.memory_mib) + ")");
+      }
+      boot_total_mib +=
+          guest.boot_mib != 0 ? std::min(guest.boot_mib, guest.memory_mib) : guest.memory_mib;
       for (std::size_t s = 0; s < guest.workload.spike_at_seconds.size(); ++s) {
         if (guest.workload.spike_at_seconds[s] >= scenario.duration_seconds) {
           const std::string spike_path = path + ".workload.spike_at_hours";
@@ -326,6 +354,17 @@ Result<Scenario> load_scenario(const std::string& path) {
   auto text = read_file(path);
   if (!text) return text.error();
   return parse_scenario(*text, path);
+}
+
+Scenario without_swap(Scenario scenario) {
+  scenario.name += "-noswap";
+  for (GuestSpec& guest : scenario.guests) guest.swap_mib = 0;
+  return scenario;
+}
+
+Scenario with_balloon_rate(Scenario scenario, std::uint64_t mib_per_s) {
+  scenario.host.balloon_rate_mib_per_s = mib_per_s;
+  return scenario;
 }
 
 Scenario with_seed(Scenario scenario, std::uint64_t seed) {

@@ -58,16 +58,19 @@ void Workload::replace(WorkloadSpec spec) {
   job_killed_window_ = -1;
 }
 
+double Workload::diurnal_load(std::int64_t now_seconds) const {
+  const double phase = 2 * std::numbers::pi *
+                       (static_cast<double>(now_seconds) - static_cast<double>(spec_.peak_second)) /
+                       kSecondsPerDay;
+  return (1 + std::cos(phase)) / 2;
+}
+
 double Workload::service_shape_mib(std::int64_t now_seconds) const {
   switch (spec_.kind) {
     case WorkloadKind::kDiurnal: {
-      const double phase =
-          2 * std::numbers::pi *
-          (static_cast<double>(now_seconds) - static_cast<double>(spec_.peak_second)) /
-          kSecondsPerDay;
       const double low = static_cast<double>(spec_.low_mib);
       const double high = static_cast<double>(spec_.high_mib);
-      return low + (high - low) * (1 + std::cos(phase)) / 2;
+      return low + (high - low) * diurnal_load(now_seconds);
     }
     case WorkloadKind::kLeak:
       return static_cast<double>(spec_.base_mib) +
@@ -118,8 +121,14 @@ void Workload::advance_to(std::int64_t now_seconds) {
       now_seconds - service_started_ >= static_cast<std::int64_t>(spec_.restart_every_seconds)) {
     service_started_ = now_seconds;  // a planned restart returns the leaked memory
   }
+  // Drawn only when asked for, so that a scenario without jitter replays as it always did.
+  const double jitter_mib =
+      spec_.jitter_mib == 0 ? 0 : static_cast<double>(spec_.jitter_mib) * random_.uniform();
+  load_fraction_ = spec_.kind == WorkloadKind::kDiurnal ? diurnal_load(now_seconds) : 0;
   service_pages_ =
-      service_alive_ ? pages_from_mib_rounded(service_shape_mib(now_seconds) + noise_mib_) : 0;
+      service_alive_
+          ? pages_from_mib_rounded(service_shape_mib(now_seconds) + noise_mib_ + jitter_mib)
+          : 0;
 
   const auto [window, size_mib] = job_window(now_seconds);
   job_pages_ = (window < 0 || window == job_killed_window_) ? 0 : pages_from_mib_rounded(size_mib);

@@ -23,9 +23,18 @@ inline constexpr std::uint64_t kDefaultKernelReservedKib = 262144 - 204924;
 struct GuestSpec {
   std::string name;
   std::uint64_t static_max_mib = 0;  // xenstore memory/static-max (maxmem)
-  std::uint64_t memory_mib = 0;      // xenstore memory/target at boot, and the boot allocation
+  std::uint64_t memory_mib = 0;      // xenstore memory/target at boot
+  // The allocation at boot when below memory_mib (0: memory_mib): the guest was created while the
+  // host was short and its balloon grows toward memory/target as the host frees memory.
+  std::uint64_t boot_mib = 0;
   std::uint64_t swap_mib = 0;
   std::uint64_t working_set_mib = 0;  // page-cache working set of the workload's files
+  // Diurnal only: the file working set follows the daily load from working_set_mib at the trough
+  // to this at the peak (0: constant).
+  std::uint64_t working_set_peak_mib = 0;
+  // Swap-outs the swap device can write per second (0: unlimited). Reclaim that needs more waits:
+  // the allocation is served in a later second and the task stalls meanwhile.
+  std::uint64_t swap_write_mib_per_s = 0;
   std::uint64_t seed = 0;
   std::uint64_t disk_latency_us = 500;  // one 4 KiB read from swap or a file
   std::uint64_t kernel_reserved_kib = kDefaultKernelReservedKib;
@@ -55,6 +64,7 @@ struct VmstatCounters {
   std::uint64_t allocstall = 0;  // allocstall_dma32
   std::uint64_t workingset_refault_anon = 0;
   std::uint64_t workingset_refault_file = 0;
+  std::uint64_t workingset_activate_file = 0;  // refaults recent enough to go straight to active
   std::uint64_t oom_kill = 0;
 
   bool operator==(const VmstatCounters&) const = default;
@@ -112,8 +122,11 @@ struct StepReport {
   std::uint64_t direct_reclaim_file = 0;
   std::uint64_t direct_swapouts = 0;
   std::uint64_t oom_kills = 0;
+  std::uint64_t stream_reads = 0;    // read-once pages read (cold misses, never refaults)
+  std::uint64_t deferred_pages = 0;  // anonymous demand the swap write rate left unserved
   std::uint64_t stall_some_ns = 0;
   std::uint64_t stall_full_ns = 0;
+  std::uint64_t lost_work_ns = 0;  // of the second, the share the workload did not progress
 };
 
 // One guest. Host memory is passed in to every call that moves it: the caller owns the Host
@@ -157,6 +170,15 @@ class GuestModel {
   std::uint64_t anon_resident_kib() const { return kib_from_pages(anon_resident_); }
   std::uint64_t anon_swapped_kib() const { return kib_from_pages(anon_swapped_); }
   std::uint64_t page_cache_kib() const { return kib_from_pages(cache_); }
+  // The part of the page cache that holds read-once data.
+  std::uint64_t stream_cache_kib() const { return kib_from_pages(stream_cache_); }
+  std::uint64_t working_set_kib() const { return kib_from_pages(working_set_pages_); }
+  // Anonymous demand not yet served because the swap device could not write fast enough.
+  std::uint64_t deferred_kib() const { return kib_from_pages(deferred_); }
+  // Closed loop: the share of the last second the workload progressed (1: no stall). File reads
+  // and touches of swapped pages scale with it; what it lost adds up in lost_work_ns().
+  double progress() const { return progress_; }
+  std::uint64_t lost_work_ns() const { return lost_work_ns_; }
   std::uint64_t swap_total_kib() const { return kib_from_pages(swap_pages_); }
   std::uint64_t oom_kills() const { return workload_.kills(); }
   const BalloonDriverModel& balloon() const { return balloon_; }
@@ -165,8 +187,9 @@ class GuestModel {
   // kernel all fit without reclaim: what an all-knowing policy would give the guest.
   std::uint64_t allocation_needed_kib(std::uint64_t anon_demand_kib) const;
 
-  // The model's own consistency: used memory within MemTotal, anonymous pages within demand and
-  // swap, page cache within the working set. Empty when fine, else what is wrong.
+  // The model's own consistency: used memory within MemTotal, anonymous pages (resident, swapped
+  // and deferred) equal to the demand, swap within its size, the working-set part of the cache
+  // within the part of the working set ever read. Empty when fine, else what is wrong.
   std::string check_invariants() const;
 
  private:
@@ -178,6 +201,10 @@ class GuestModel {
   std::uint64_t swap_free_pages() const { return swap_pages_ - anon_swapped_; }
   std::uint64_t mem_available_pages() const;
   std::uint64_t hot_pages() const;
+  std::uint64_t working_set_cached() const { return cache_ - stream_cache_; }
+  // What this second's swap writes may still add (the device's rate), and takes them.
+  std::uint64_t swap_write_room(std::uint64_t wanted);
+  void follow_load();
 
   void run_balloon(Host& host);
   void place_anon();
@@ -187,8 +214,9 @@ class GuestModel {
   void run_kswapd();
   void account_stall();
   // Direct reclaim for an allocation of `needed` pages: free memory above the min watermark,
-  // then page cache, then resident anonymous pages to swap, then (`fresh_swapped` of them) the
-  // `fresh` pages being allocated. Returns how much of `needed` it could cover.
+  // then page cache (read-once pages first), then resident anonymous pages to swap, then
+  // (`fresh_swapped` of them) the `fresh` pages being allocated. Returns how much of `needed` it
+  // could cover; swap_rate_limited_ tells whether the swap write rate stopped it.
   std::uint64_t make_room(std::uint64_t needed, std::uint64_t fresh, std::uint64_t& fresh_swapped);
   void swap_out(std::uint64_t pages, bool direct);
   void drop_cache(std::uint64_t pages, bool direct);
@@ -211,9 +239,15 @@ class GuestModel {
 
   std::uint64_t anon_resident_ = 0;
   std::uint64_t anon_swapped_ = 0;
-  std::uint64_t cache_ = 0;
+  std::uint64_t cache_ = 0;         // page cache: working-set pages plus read-once pages
+  std::uint64_t stream_cache_ = 0;  // of cache_, read-once pages
   // Working-set pages read at least once: a miss on one of them is a refault.
   std::uint64_t cache_ever_ = 0;
+  std::uint64_t deferred_ = 0;
+  std::uint64_t swap_written_ = 0;  // this second
+  bool swap_rate_limited_ = false;
+  double progress_ = 1;
+  std::uint64_t lost_work_ns_ = 0;
 
   VmstatCounters vmstat_;
   PsiAverager psi_some_;

@@ -43,4 +43,10 @@ Result<Scenario> load_scenario(const std::string& path);
 // number replays or varies a whole scenario.
 Scenario with_seed(Scenario scenario, std::uint64_t seed);
 
+// The scenario with every guest's swap taken away; its name gains "-noswap".
+Scenario without_swap(Scenario scenario);
+
+// The scenario with the balloon drivers moving at most `mib_per_s` each way.
+Scenario with_balloon_rate(Scenario scenario, std::uint64_t mib_per_s);
+
 }  // namespace xenballoon::sim

@@ -22,6 +22,12 @@ struct AccessPattern {
   double cold_touch_percent_per_s = 0.1;  // of the cold pages, touched per second
   double file_touch_percent_per_s = 1;    // of the file working set, read per second
   double file_mapped_percent = 25;        // of file reads, through mmap (misses are major faults)
+  // Popularity of the file working set's pages: Zipf with this exponent (0: every page alike).
+  // The cache keeps the most popular pages, so with a skew a small cache serves most reads.
+  double file_zipf_exponent = 0;
+  // Data read once and never again (a backup, a scan, a file server's cold files), MiB per second
+  // of full progress: it fills free memory as cache and is the first to go under reclaim.
+  double file_stream_mib_per_s = 0;
 
   bool operator==(const AccessPattern&) const = default;
 };
@@ -33,6 +39,9 @@ struct WorkloadSpec {
   std::uint64_t base_mib = 0;   // the service's size (every kind but diurnal)
   std::uint64_t noise_mib = 0;  // standard deviation of a slow random wander around the shape
   std::uint64_t restart_delay_seconds = 10;  // the service restarts this long after an OOM kill
+  // Many small allocations: every second the service holds up to this much more, uniformly at
+  // random and independently of the second before (malloc/free churn, short-lived children).
+  std::uint64_t jitter_mib = 0;
 
   // diurnal: low_mib .. high_mib, a cosine over 24 h peaking at peak_second
   std::uint64_t low_mib = 0;
@@ -75,6 +84,8 @@ class Workload {
   // Anonymous memory the processes want resident now, in pages.
   std::uint64_t demand_pages() const { return service_pages_ + job_pages_; }
   std::uint64_t service_pages() const { return service_pages_; }
+  // The daily load, 0 at the trough and 1 at the peak (diurnal; every other kind: 0).
+  double load_fraction() const { return load_fraction_; }
   std::uint64_t job_pages() const { return job_pages_; }
 
   // The OOM killer: kills the largest process and returns the pages it held (0: nothing alive).
@@ -93,12 +104,15 @@ class Workload {
 
  private:
   double service_shape_mib(std::int64_t now_seconds) const;
+  // The cosine of a diurnal day: 1 at peak_second, 0 twelve hours from it.
+  double diurnal_load(std::int64_t now_seconds) const;
   // The job's run this second: its window index and size in MiB, or index -1 when idle.
   std::pair<std::int64_t, double> job_window(std::int64_t now_seconds) const;
 
   WorkloadSpec spec_;
   Random random_;
   double noise_mib_ = 0;
+  double load_fraction_ = 0;
   std::int64_t now_seconds_ = -1;
   bool service_alive_ = true;
   std::int64_t service_started_ = 0;
