@@ -177,7 +177,7 @@ TEST_CASE("type errors name the file, the line, the key path and what was found"
   CHECK(
       split_lines(parsed.error().message) ==
       std::vector<std::string>{
-          R"(type-errors.yaml:1: policy: expected one of pressure, classic, got "fast")",
+          R"(type-errors.yaml:1: policy: expected one of pressure, pressure-v2, classic, got "fast")",
           R"(type-errors.yaml:2: selfballoon: expected true or false, got "maybe")",
           R"(type-errors.yaml:3: interval_seconds: expected a non-negative integer, got "-1")",
           R"(type-errors.yaml:5: pressure.psi_some_avg10_threshold: expected a number, got "high")",
@@ -251,7 +251,7 @@ TEST_CASE("several errors in one file are all reported") {
   const std::string message = parse_error("policy: x\nfoo: 1\npressure:\n  bar: 2\n");
   CHECK(split_lines(message) ==
         std::vector<std::string>{
-            R"(test.yaml:1: policy: expected one of pressure, classic, got "x")",
+            R"(test.yaml:1: policy: expected one of pressure, pressure-v2, classic, got "x")",
             "test.yaml:2: foo: unknown key", "test.yaml:4: pressure.bar: unknown key"});
 }
 
@@ -317,14 +317,69 @@ TEST_CASE("validation limits at their edges") {
         std::vector<std::string>{"test.yaml:1: paths.sysfs: must be an absolute path, got \"\""});
 }
 
+TEST_CASE("pressure-v2's keys are read and checked with the line of each") {
+  const AgentConfig config = parse_ok(
+      "policy: pressure-v2\n"
+      "pressure:\n"
+      "  stall_target_percent: 0.1\n"
+      "  stall_backoff_percent: 0.5\n"
+      "  stall_window_seconds: 20\n"
+      "  probe_percent: 2\n"
+      "  backoff_cooldown_seconds: 120\n"
+      "  refault_backoff_pages: 64\n"
+      "  file_working_set_half_life_seconds: 600\n"
+      "  headroom_min_mib: 32\n"
+      "  headroom_max_mib: 512\n"
+      "  spike_window_seconds: 3\n"
+      "  spike_half_life_seconds: 3600\n"
+      "  balloon_rate_mib_per_s: 64\n");
+  CHECK(config.policy == PolicyKind::kPressureV2);
+  CHECK(config.pressure.stall_target_percent == 0.1);
+  CHECK(config.pressure.stall_backoff_percent == 0.5);
+  CHECK(config.pressure.stall_window_seconds == 20);
+  CHECK(config.pressure.probe_percent == 2);
+  CHECK(config.pressure.backoff_cooldown_seconds == 120);
+  CHECK(config.pressure.refault_backoff_pages == 64);
+  CHECK(config.pressure.file_working_set_half_life_seconds == 600);
+  CHECK(config.pressure.headroom_min_mib == 32);
+  CHECK(config.pressure.headroom_max_mib == 512);
+  CHECK(config.pressure.spike_window_seconds == 3);
+  CHECK(config.pressure.spike_half_life_seconds == 3600);
+  CHECK(config.pressure.balloon_rate_mib_per_s == 64);
+  CHECK(validate(config).empty());
+  CHECK(config.origin.line_of("pressure.balloon_rate_mib_per_s") == 14);
+
+  CHECK(error_lines(validate(parse_ok("pressure:\n"
+                                      "  stall_target_percent: 0\n"
+                                      "  stall_window_seconds: 61\n"
+                                      "  probe_percent: 101\n"
+                                      "  refault_backoff_pages: 0\n"
+                                      "  headroom_min_mib: 256\n"
+                                      "  headroom_max_mib: 128\n"
+                                      "  balloon_rate_mib_per_s: 0\n"))) ==
+        std::vector<std::string>{
+            "test.yaml:2: pressure.stall_target_percent: must be above 0 and at most 100 "
+            "(percent), got 0",
+            "test.yaml:3: pressure.stall_window_seconds: must be between 1 and 60, got 61",
+            "test.yaml:4: pressure.probe_percent: must be above 0 and at most 100 (percent), got "
+            "101",
+            "test.yaml:5: pressure.refault_backoff_pages: must be between 1 and 4294967296, got 0",
+            "test.yaml:7: pressure.headroom_max_mib: must not be below headroom_min_mib",
+            "test.yaml:8: pressure.balloon_rate_mib_per_s: must be between 1 and 65536, got 0"});
+  CHECK(error_lines(validate(parse_ok("pressure: {stall_target_percent: 1, "
+                                      "stall_backoff_percent: 0.5}\n"))) ==
+        std::vector<std::string>{
+            "test.yaml:1: pressure.stall_backoff_percent: must not be below stall_target_percent"});
+}
+
 TEST_CASE("validation of a configuration built in code has no line numbers") {
   AgentConfig config;
   config.interval_seconds = 0;
   config.policy = PolicyKind::kKernel;
   CHECK(error_lines(validate(config)) ==
         std::vector<std::string>{
-            "<config>: policy: the agent runs `pressure` or `classic`; `kernel` exists only for "
-            "the simulation benchmark",
+            "<config>: policy: the agent runs `pressure`, `pressure-v2` or `classic`; `kernel` "
+            "exists only for the simulation benchmark",
             "<config>: interval_seconds: must be between 1 and 3600, got 0"});
   config = AgentConfig{};
   config.policy = PolicyKind::kNone;

@@ -477,8 +477,8 @@ TEST_CASE("dom0's live overrides") {
 }
 
 TEST_CASE("every policy obeys the ceiling and lets dom0 win below the floor") {
-  for (PolicyKind kind :
-       {PolicyKind::kPressure, PolicyKind::kClassic, PolicyKind::kKernel, PolicyKind::kNone}) {
+  for (PolicyKind kind : {PolicyKind::kPressure, PolicyKind::kPressureV2, PolicyKind::kClassic,
+                          PolicyKind::kKernel, PolicyKind::kNone}) {
     INFO("policy " << to_string(kind));
     // static-max 512 MiB: floor 168 MiB = 172032 KiB; dom0 asks for 128 MiB.
     PolicyInputs in = settled_guest(524288, 131072, 200000, 400000);
@@ -537,7 +537,8 @@ TEST_CASE("implausible or missing inputs skip the tick with a reason") {
        SkipReason::kImplausibleInput,
        "skip, because balloon target_kb 18446744073709551615 KiB is over 2 times static-max"},
   };
-  for (PolicyKind kind : {PolicyKind::kPressure, PolicyKind::kClassic, PolicyKind::kKernel}) {
+  for (PolicyKind kind : {PolicyKind::kPressure, PolicyKind::kPressureV2, PolicyKind::kClassic,
+                          PolicyKind::kKernel}) {
     for (const Case& c : cases) {
       INFO(to_string(kind) << ": " << c.what);
       PolicyInputs in = good;
@@ -593,6 +594,164 @@ TEST_CASE("the vmstat history keeps one sample per second in a fixed ring") {
   history.record(seconds(201), 5, 5);
   history.record(seconds(150), 6, 6);  // time went backwards
   CHECK(history.size() == 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// pressure-v2: the working-set-aware policy
+
+namespace {
+
+// A settled guest as pressure-v2 reads it: PSI total, refault counters, the file LRU,
+// MemFree and SwapFree, all quiet.
+PolicyInputs quiet_guest(std::uint64_t static_max, std::uint64_t balloon_kib,
+                         std::uint64_t committed_as) {
+  PolicyInputs in = settled_guest(static_max, static_max, balloon_kib, committed_as);
+  in.psi_some_total_us = 5'000'000;
+  in.workingset_refault_file = 7000;
+  in.workingset_activate_file = 3000;
+  in.active_file_kib = 100 * kMib;
+  in.inactive_file_kib = 300 * kMib;
+  in.mem_free_kib = 10 * kMib;
+  in.swap_free_kib = 0;
+  return in;
+}
+
+// Ticks once a second from `first` to `last`, adding `stall_us` of PSI some stall each second.
+void quiet_ticks(Run& run, int first, int last, std::uint64_t stall_us = 0) {
+  for (int s = first; s <= last; ++s) {
+    *run.in.psi_some_total_us += stall_us;
+    run.at(seconds(s));
+  }
+}
+
+}  // namespace
+
+TEST_CASE(
+    "pressure-v2: the goal is Committed_AS, the overhead, the spike headroom and Active(file)") {
+  Run run{settings_for(PolicyKind::kPressureV2), quiet_guest(4194304, 4194304, 1000000), {}};
+  const Decision first = run.at(seconds(0));
+  // 1000000 + 57220 + 64 MiB + 100 MiB
+  CHECK(first.goal_kib == 1000000 + kFixtureOverheadKib + 64 * kMib + 100 * kMib);
+  CHECK(first.headroom_kib == 64 * kMib);
+  CHECK(first.file_working_set_kib == 100 * kMib);
+  // Nothing to compare the counters with yet: hold.
+  CHECK(first.hold == ShrinkHold::kHistoryTooShort);
+  CHECK(first.target_kib == 4194304u);
+}
+
+TEST_CASE("pressure-v2 shrinks only by probes of 1 % per tick while the stall stays below target") {
+  Run run{settings_for(PolicyKind::kPressureV2), quiet_guest(4194304, 4194304, 1000000), {}};
+  quiet_ticks(run, 0, 9);
+  std::uint64_t level = *run.in.balloon_target_kib;
+  for (int s = 10; s < 20; ++s) {
+    const Decision probe = run.at(seconds(s));
+    INFO("second " << s);
+    CHECK(probe.hold == ShrinkHold::kNone);
+    CHECK(probe.direction == Direction::kDown);
+    CHECK(*probe.target_kib == (level - level / 100) / kKibPerPage * kKibPerPage);
+    level = *probe.target_kib;
+  }
+  // 0.06 % of each second stalled (600 us) is above the target of 0.05 %: the probes stop, and
+  // below the back-off level of 0.15 % nothing grows.
+  quiet_ticks(run, 20, 40, 600);
+  const Decision held = run.at(seconds(41));
+  CHECK(held.hold == ShrinkHold::kStall);
+  CHECK(held.target_kib == run.in.balloon_target_kib);
+  // Within 1 % of the goal the probe ends at the goal.
+  Run low{settings_for(PolicyKind::kPressureV2), quiet_guest(4194304, 1230000, 1000000), {}};
+  quiet_ticks(low, 0, 9);
+  const Decision at_goal = low.at(seconds(10));
+  CHECK(at_goal.target_kib == at_goal.goal_kib / kKibPerPage * kKibPerPage);
+}
+
+TEST_CASE("pressure-v2 reads the stall from PSI total=, not from avg10") {
+  Run run{settings_for(PolicyKind::kPressureV2), quiet_guest(4194304, 3000000, 1000000), {}};
+  run.in.psi_some_avg10 = 40.0;  // avg10 is ignored
+  quiet_ticks(run, 0, 9);
+  CHECK(run.at(seconds(10)).direction == Direction::kDown);
+
+  // 2 ms of each second stalled (0.2 %) with avg10 at 0: above the back-off level of 0.15 %.
+  run.in.psi_some_avg10 = 0.0;
+  const std::uint64_t before = *run.in.balloon_target_kib;
+  *run.in.psi_some_total_us += 20'000;  // the whole window's worth at once
+  const Decision backoff = run.at(seconds(11));
+  CHECK(backoff.signals.psi_high);
+  CHECK(backoff.signals.stall_percent == Approx(0.2));
+  CHECK(backoff.direction == Direction::kUp);
+  CHECK(*backoff.target_kib == before + 128 * kMib);
+}
+
+TEST_CASE("pressure-v2 grows at once on refaults, one step beyond the level, then cools down") {
+  Run run{settings_for(PolicyKind::kPressureV2), quiet_guest(4194304, 3000000, 1000000), {}};
+  quiet_ticks(run, 0, 10);
+  const std::uint64_t level = *run.in.balloon_target_kib;
+  *run.in.workingset_activate_file += 300;  // above 256 pages in the window
+  const Decision backoff = run.at(seconds(11));
+  CHECK(backoff.signals.refault_burst);
+  CHECK(*backoff.target_kib == level + 128 * kMib);
+  // The file working set now holds the cache the guest had when the refaults came, plus a step.
+  CHECK(backoff.goal_kib == level + 128 * kMib);
+
+  // The refaults stay in the window for 10 s, but the step was not used (MemFree is above it):
+  // no second step.
+  run.in.mem_free_kib = 200 * kMib;
+  quiet_ticks(run, 12, 30);
+  CHECK(*run.in.balloon_target_kib == level + 128 * kMib);
+  // Then the cool-down: no probe for 300 s after the last back-off (second 20).
+  const Decision cooling = run.at(seconds(300));
+  CHECK(cooling.hold == ShrinkHold::kCooldown);
+  // After it, the goal still holds the learned working set, which decays by half in 4 h: the
+  // probes follow it down slowly.
+  quiet_ticks(run, 321, 400);
+  CHECK(*run.in.balloon_target_kib >= (level + 128 * kMib) * 97 / 100);
+  CHECK(*run.in.balloon_target_kib < level + 128 * kMib);
+}
+
+TEST_CASE("pressure-v2 learns spike headroom from Committed_AS rises, within its bounds") {
+  PolicySettings settings = settings_for(PolicyKind::kPressureV2);
+  Run run{settings, quiet_guest(8388608, 8388608, 1000000), {}};
+  quiet_ticks(run, 0, 9);
+  // 1.5 GiB within 2 s: minus 256 MiB the balloon delivers in a tick: 1280 MiB, capped at 1 GiB.
+  *run.in.committed_as_kib += 768 * kMib;
+  run.at(seconds(10));
+  *run.in.committed_as_kib += 768 * kMib;
+  const Decision spike = run.at(seconds(11));
+  CHECK(spike.headroom_kib == 1024 * kMib);
+  // Swap absorbs what it has room for.
+  run.in.swap_free_kib = 1024 * kMib;
+  CHECK(run.at(seconds(12)).headroom_kib == 1536 * kMib - 256 * kMib - 1024 * kMib);
+  // The spike is remembered after Committed_AS has fallen back.
+  *run.in.committed_as_kib -= 1536 * kMib;
+  run.in.swap_free_kib = 0;
+  quiet_ticks(run, 13, 60);
+  CHECK(run.at(seconds(61)).headroom_kib == 1024 * kMib);
+}
+
+TEST_CASE("pressure-v2 never shrinks without PSI total nor the refault counters") {
+  PolicyInputs in = quiet_guest(4194304, 4194304, 1000000);
+  in.psi_some_total_us.reset();
+  in.workingset_activate_file.reset();
+  in.workingset_refault_file.reset();
+  Run run{settings_for(PolicyKind::kPressureV2), in, {}};
+  quiet_ticks(run, 0, 20);
+  const Decision decision = run.at(seconds(21));
+  CHECK(decision.hold == ShrinkHold::kSignalsUnavailable);
+  CHECK(decision.target_kib == 4194304u);
+  CHECK(describe(decision) == "target 4194304 KiB (none), shrink held: signals-unavailable");
+}
+
+TEST_CASE("pressure-v2: a counter that appears or goes backwards restarts its history") {
+  PolicyInputs in = quiet_guest(4194304, 4194304, 1000000);
+  in.psi_some_total_us.reset();
+  Run run{settings_for(PolicyKind::kPressureV2), in, {}};
+  quiet_ticks(run, 0, 10);
+  CHECK(run.state.working_set.counters.size() == 11);
+  run.in.psi_some_total_us = 1;
+  run.at(seconds(11));
+  CHECK(run.state.working_set.counters.size() == 1);
+  *run.in.workingset_activate_file -= 1;
+  run.at(seconds(12));
+  CHECK(run.state.working_set.counters.size() == 1);
 }
 
 TEST_CASE("policy settings come from the agent configuration") {
@@ -860,7 +1019,7 @@ TEST_CASE("settings built in code beyond the configuration's limits cannot overf
   settings.pressure.reserve_mib = ~std::uint64_t{0};
   settings.pressure.growth_headroom_mib = ~std::uint64_t{0};
   PolicyInputs in = settled_guest(4194304, 4194304, 2097152, 500000);
-  for (PolicyKind kind : {PolicyKind::kPressure, PolicyKind::kClassic}) {
+  for (PolicyKind kind : {PolicyKind::kPressure, PolicyKind::kPressureV2, PolicyKind::kClassic}) {
     settings.kind = kind;
     PolicyState state;
     const Decision decision = decide(in, state, settings);

@@ -35,6 +35,19 @@ class ConfigReader {
         {"burst_window_seconds", reader_.into(pressure.burst_window_seconds)},
         {"growth_headroom_mib", reader_.into(pressure.growth_headroom_mib)},
         {"shrink_cooldown_seconds", reader_.into(pressure.shrink_cooldown_seconds)},
+        {"stall_target_percent", reader_.into(pressure.stall_target_percent)},
+        {"stall_backoff_percent", reader_.into(pressure.stall_backoff_percent)},
+        {"stall_window_seconds", reader_.into(pressure.stall_window_seconds)},
+        {"probe_percent", reader_.into(pressure.probe_percent)},
+        {"backoff_cooldown_seconds", reader_.into(pressure.backoff_cooldown_seconds)},
+        {"refault_backoff_pages", reader_.into(pressure.refault_backoff_pages)},
+        {"file_working_set_half_life_seconds",
+         reader_.into(pressure.file_working_set_half_life_seconds)},
+        {"headroom_min_mib", reader_.into(pressure.headroom_min_mib)},
+        {"headroom_max_mib", reader_.into(pressure.headroom_max_mib)},
+        {"spike_window_seconds", reader_.into(pressure.spike_window_seconds)},
+        {"spike_half_life_seconds", reader_.into(pressure.spike_half_life_seconds)},
+        {"balloon_rate_mib_per_s", reader_.into(pressure.balloon_rate_mib_per_s)},
     };
   }
 
@@ -60,8 +73,9 @@ class ConfigReader {
   }
 
   KeyTable top_level_keys() {
-    static constexpr std::array<std::pair<std::string_view, PolicyKind>, 2> kPolicies = {{
+    static constexpr std::array<std::pair<std::string_view, PolicyKind>, 3> kPolicies = {{
         {"pressure", PolicyKind::kPressure},
+        {"pressure-v2", PolicyKind::kPressureV2},
         {"classic", PolicyKind::kClassic},
     }};
     static constexpr std::array<std::pair<std::string_view, OnExit>, 3> kOnExit = {{

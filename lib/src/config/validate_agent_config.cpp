@@ -65,8 +65,9 @@ bool has_valid_port(std::string_view address) {
 std::vector<ConfigError> validate(const AgentConfig& config) {
   Checker check(config);
 
-  if (config.policy != PolicyKind::kPressure && config.policy != PolicyKind::kClassic) {
-    check.fail("policy", "the agent runs `pressure` or `classic`; `" +
+  if (config.policy != PolicyKind::kPressure && config.policy != PolicyKind::kPressureV2 &&
+      config.policy != PolicyKind::kClassic) {
+    check.fail("policy", "the agent runs `pressure`, `pressure-v2` or `classic`; `" +
                              std::string(to_string(config.policy)) +
                              "` exists only for the simulation benchmark");
   }
@@ -80,13 +81,16 @@ std::vector<ConfigError> validate(const AgentConfig& config) {
   check.in_range("downhysteresis", config.downhysteresis, 0, kMaxHysteresis);
 
   const PressureConfig& pressure = config.pressure;
+  // A percentage above 0 and at most 100.
+  auto percent = [&check](const char* key_path, double value) {
+    if (!(value > 0.0 && value <= 100.0)) {
+      std::ostringstream got;
+      got << value;
+      check.fail(key_path, "must be above 0 and at most 100 (percent), got " + got.str());
+    }
+  };
   check.in_range("pressure.reserve_mib", pressure.reserve_mib, 0, kMaxSizeMib);
-  if (!(pressure.psi_some_avg10_threshold > 0.0 && pressure.psi_some_avg10_threshold <= 100.0)) {
-    std::ostringstream got;
-    got << pressure.psi_some_avg10_threshold;
-    check.fail("pressure.psi_some_avg10_threshold",
-               "must be above 0 and at most 100 (percent), got " + got.str());
-  }
+  percent("pressure.psi_some_avg10_threshold", pressure.psi_some_avg10_threshold);
   check.in_range("pressure.swapin_burst_pages", pressure.swapin_burst_pages, 1, kMaxBurstThreshold);
   check.in_range("pressure.majfault_burst_count", pressure.majfault_burst_count, 1,
                  kMaxBurstThreshold);
@@ -95,6 +99,31 @@ std::vector<ConfigError> validate(const AgentConfig& config) {
   check.in_range("pressure.growth_headroom_mib", pressure.growth_headroom_mib, 0, kMaxSizeMib);
   check.in_range("pressure.shrink_cooldown_seconds", pressure.shrink_cooldown_seconds, 0,
                  kMaxShrinkCooldownSeconds);
+  percent("pressure.stall_target_percent", pressure.stall_target_percent);
+  percent("pressure.stall_backoff_percent", pressure.stall_backoff_percent);
+  if (pressure.stall_backoff_percent < pressure.stall_target_percent) {
+    check.fail("pressure.stall_backoff_percent", "must not be below stall_target_percent");
+  }
+  check.in_range("pressure.stall_window_seconds", pressure.stall_window_seconds, 1,
+                 kMaxBurstWindowSeconds);
+  percent("pressure.probe_percent", pressure.probe_percent);
+  check.in_range("pressure.backoff_cooldown_seconds", pressure.backoff_cooldown_seconds, 0,
+                 kMaxShrinkCooldownSeconds);
+  check.in_range("pressure.refault_backoff_pages", pressure.refault_backoff_pages, 1,
+                 kMaxBurstThreshold);
+  check.in_range("pressure.file_working_set_half_life_seconds",
+                 pressure.file_working_set_half_life_seconds, 1, kMaxHalfLifeSeconds);
+  check.in_range("pressure.headroom_min_mib", pressure.headroom_min_mib, 0, kMaxSizeMib);
+  check.in_range("pressure.headroom_max_mib", pressure.headroom_max_mib, 0, kMaxSizeMib);
+  if (pressure.headroom_max_mib < pressure.headroom_min_mib) {
+    check.fail("pressure.headroom_max_mib", "must not be below headroom_min_mib");
+  }
+  check.in_range("pressure.spike_window_seconds", pressure.spike_window_seconds, 1,
+                 kMaxBurstWindowSeconds);
+  check.in_range("pressure.spike_half_life_seconds", pressure.spike_half_life_seconds, 1,
+                 kMaxHalfLifeSeconds);
+  check.in_range("pressure.balloon_rate_mib_per_s", pressure.balloon_rate_mib_per_s, 1,
+                 kMaxBalloonRateMibPerS);
 
   std::set<std::string, std::less<>> seen_fields;
   for (std::size_t i = 0; i < config.vmstat_fields.size(); ++i) {
@@ -128,6 +157,8 @@ std::string_view to_string(PolicyKind kind) {
   switch (kind) {
     case PolicyKind::kPressure:
       return "pressure";
+    case PolicyKind::kPressureV2:
+      return "pressure-v2";
     case PolicyKind::kClassic:
       return "classic";
     case PolicyKind::kKernel:

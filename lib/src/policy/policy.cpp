@@ -1,6 +1,7 @@
 #include "xenballoon/policy/policy.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "xenballoon/policy/floor.h"
@@ -13,6 +14,19 @@ using std::chrono::seconds;
 using xenstore::keys::Override;
 
 constexpr std::uint64_t kKibPerMib = 1024;
+constexpr double kUsPerSecond = 1e6;
+
+// The counters of WorkingSetState::counters, by index.
+constexpr std::size_t kStallCounter = 0;
+constexpr std::size_t kActivateCounter = 1;
+constexpr std::size_t kRefaultCounter = 2;
+constexpr unsigned bit(std::size_t counter) {
+  return 1U << counter;
+}
+
+std::uint64_t mib_to_kib(std::uint64_t mib) {
+  return std::min(mib, kMaxSizeMib) * kKibPerMib;
+}
 
 // Steps from `current` towards `goal` by 1/divisor of the gap; a divisor of 0 jumps.
 std::uint64_t step_towards(std::uint64_t current, std::uint64_t goal, std::uint64_t divisor) {
@@ -42,6 +56,43 @@ Levels levels_from(const PolicyInputs& in) {
   levels.level_kib =
       in.balloon_target_kib.value_or(in.balloon_current_kib.value_or(levels.memtotal_kib));
   return levels;
+}
+
+// Every tick of `pressure-v2`, before anything can skip it: the counters and Committed_AS.
+void record_working_set(const PolicyInputs& in, WorkingSetState& ws) {
+  const unsigned read = (in.psi_some_total_us ? bit(kStallCounter) : 0) |
+                        (in.workingset_activate_file ? bit(kActivateCounter) : 0) |
+                        (in.workingset_refault_file ? bit(kRefaultCounter) : 0);
+  if (read != ws.counters_read) {
+    ws.counters.clear();  // a counter that appears or vanishes is no increase
+    ws.counters_read = read;
+  }
+  ws.counters.record(in.now,
+                     {in.psi_some_total_us.value_or(0), in.workingset_activate_file.value_or(0),
+                      in.workingset_refault_file.value_or(0)});
+  if (in.committed_as_kib) ws.committed.record(in.now, *in.committed_as_kib);
+}
+
+// `pressure-v2`: the stall from PSI some total= and the refault activations over the window.
+void read_working_set_signals(const WorkingSetState& ws, const PressureConfig& config,
+                              PressureSignals& signals) {
+  const auto increase = ws.counters.increase_over(seconds(config.stall_window_seconds));
+  signals.psi_high = false;  // avg10 is not what this policy reads
+  signals.psi_available = (ws.counters_read & bit(kStallCounter)) != 0;
+  const bool activations_available = (ws.counters_read & bit(kActivateCounter)) != 0;
+  signals.stall_available = signals.psi_available || activations_available;
+  signals.history_covers_window = increase.covers_window;
+  if (signals.psi_available && increase.seconds > 0) {
+    signals.stall_percent = 100.0 * static_cast<double>(increase.values[kStallCounter]) /
+                            (static_cast<double>(increase.seconds) * kUsPerSecond);
+    signals.psi_high = signals.stall_percent >= config.stall_backoff_percent;
+  }
+  if (activations_available) {
+    signals.activations_in_window = increase.values[kActivateCounter];
+    signals.refault_burst = signals.activations_in_window >= config.refault_backoff_pages;
+  }
+  // Major faults include every cold read through a mapping: refaults are the precise signal.
+  signals.majfault_burst = false;
 }
 
 PressureSignals read_signals(const PolicyInputs& in, const PolicyState& state,
@@ -132,6 +183,90 @@ std::uint64_t pressure_target(const Levels& levels, std::uint64_t floor_kib,
   }
   if (decision.hold != ShrinkHold::kNone) return level;
   return step_towards(level, goal, effective.downhysteresis);
+}
+
+// `value` halved every `half_life_seconds`, after `elapsed_seconds`.
+std::uint64_t decayed(std::uint64_t value, double elapsed_seconds,
+                      std::uint64_t half_life_seconds) {
+  if (value == 0 || elapsed_seconds <= 0) return value;
+  const double factor = std::exp2(
+      -elapsed_seconds / static_cast<double>(std::max<std::uint64_t>(1, half_life_seconds)));
+  return static_cast<std::uint64_t>(static_cast<double>(value) * factor);
+}
+
+// The working-set-aware `pressure-v2` policy (docs/policies.md, "pressure-v2"): the goal is
+// Committed_AS + reserve + the file working set + the spike headroom; it grows at once to the goal
+// and beyond it on a stall, refaults or swap-ins, and shrinks only by small probes while the
+// stall stays below its target, never within the cool-down after a back-off.
+std::uint64_t working_set_target(const Levels& levels, std::uint64_t floor_kib,
+                                 const PolicyInputs& in, const PressureConfig& config,
+                                 WorkingSetState& ws, milliseconds now, Decision& decision) {
+  const PressureSignals& signals = decision.signals;
+  const double elapsed =
+      ws.last_update ? std::chrono::duration<double>(now - *ws.last_update).count() : 0.0;
+  ws.last_update = now;
+  const std::uint64_t ceiling = mib_to_kib(kMaxSizeMib);
+
+  // The file working set: at least what Active(file) holds; a back-off below raises it to the
+  // cache the guest had when the refaults came. It decays slowly, so that probes test it again.
+  ws.file_working_set_kib =
+      std::max(decayed(ws.file_working_set_kib, elapsed, config.file_working_set_half_life_seconds),
+               std::min(in.active_file_kib.value_or(0), ceiling));
+
+  // Spikes: the largest recent Committed_AS rise, less what the balloon delivers before the next
+  // tick and what swap can take, within the configured bounds.
+  ws.spike_kib =
+      std::max(decayed(ws.spike_kib, elapsed, config.spike_half_life_seconds),
+               std::min(ws.committed.rise_over(seconds(config.spike_window_seconds)), ceiling));
+  const double reaction = std::max(1.0, elapsed);
+  const auto delivered = static_cast<std::uint64_t>(
+      reaction * static_cast<double>(mib_to_kib(config.balloon_rate_mib_per_s)));
+  const std::uint64_t absorbed = delivered + std::min(in.swap_free_kib.value_or(0), ceiling);
+  const std::uint64_t spike_need = ws.spike_kib > absorbed ? ws.spike_kib - absorbed : 0;
+  const std::uint64_t headroom = std::clamp(
+      spike_need, mib_to_kib(config.headroom_min_mib),
+      std::max(mib_to_kib(config.headroom_min_mib), mib_to_kib(config.headroom_max_mib)));
+  decision.headroom_kib = headroom;
+
+  const std::uint64_t level = levels.level_kib;
+  const std::uint64_t base = levels.committed_as_kib + levels.overhead_kib + headroom;
+  const std::uint64_t step = mib_to_kib(config.growth_headroom_mib);
+  if (signals.psi_high || signals.refault_burst || signals.swapin_burst) {
+    ws.last_backoff = now;
+    // One step beyond the level the stall came at, at most once per stall window (the window
+    // still shows the stall the last step answered), and only while the last step was used up:
+    // evicted pages keep refaulting for a while after memory is back.
+    const bool step_used = !in.mem_free_kib || *in.mem_free_kib < step;
+    const bool may_escalate =
+        step_used && (!ws.last_backoff_growth ||
+                      now - *ws.last_backoff_growth >= seconds(config.stall_window_seconds));
+    if (may_escalate) {
+      ws.last_backoff_growth = now;
+      const std::uint64_t cache_at_stall = level > base ? level - base : 0;
+      ws.file_working_set_kib =
+          std::min(ceiling, std::max(ws.file_working_set_kib, cache_at_stall) + step);
+    }
+  }
+  decision.file_working_set_kib = ws.file_working_set_kib;
+  const std::uint64_t goal = std::max(base + ws.file_working_set_kib, floor_kib);
+  decision.goal_kib = goal;
+  if (ws.last_backoff == now && goal < level) decision.hold = ShrinkHold::kPressure;
+  if (goal >= level) return goal;
+  if (ws.last_backoff == now) return level;
+
+  if (!signals.stall_available) {
+    decision.hold = ShrinkHold::kSignalsUnavailable;
+  } else if (!signals.history_covers_window) {
+    decision.hold = ShrinkHold::kHistoryTooShort;
+  } else if (ws.last_backoff && now - *ws.last_backoff < seconds(config.backoff_cooldown_seconds)) {
+    decision.hold = ShrinkHold::kCooldown;
+  } else if (signals.stall_percent >= config.stall_target_percent) {
+    decision.hold = ShrinkHold::kStall;
+  }
+  if (decision.hold != ShrinkHold::kNone) return level;
+  const auto probe =
+      static_cast<std::uint64_t>(static_cast<double>(level) * config.probe_percent / 100.0);
+  return std::max(goal, level - std::min(level, std::max(probe, kKibPerPage)));
 }
 
 Decision skip(Decision decision, SkipReason reason, std::string detail) {
@@ -264,6 +399,10 @@ Decision decide(const PolicyInputs& in, PolicyState& state, const PolicySettings
   state.last_tick = in.now;
   if (in.pswpin && in.pgmajfault) state.vmstat.record(in.now, *in.pswpin, *in.pgmajfault);
   decision.signals = read_signals(in, state, settings.pressure);
+  if (settings.kind == PolicyKind::kPressureV2) {
+    record_working_set(in, state.working_set);
+    read_working_set_signals(state.working_set, settings.pressure, decision.signals);
+  }
   if (decision.signals.pressure()) state.last_pressure = in.now;
 
   if (!in.static_max_kib || *in.static_max_kib == 0) {
@@ -335,6 +474,10 @@ Decision decide(const PolicyInputs& in, PolicyState& state, const PolicySettings
       case PolicyKind::kPressure:
         unclamped = pressure_target(levels, decision.floor_kib, settings.pressure, effective, state,
                                     in.now, decision);
+        break;
+      case PolicyKind::kPressureV2:
+        unclamped = working_set_target(levels, decision.floor_kib, in, settings.pressure,
+                                       state.working_set, in.now, decision);
         break;
       case PolicyKind::kNone:  // handled with directed mode above
         unclamped = decision.ceiling_kib;
@@ -419,6 +562,8 @@ std::string_view to_string(ShrinkHold hold) {
       return "signals-unavailable";
     case ShrinkHold::kHistoryTooShort:
       return "history-too-short";
+    case ShrinkHold::kStall:
+      return "stall";
   }
   return "unknown";
 }

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "xenballoon/config/agent_config.h"
+#include "xenballoon/policy/floor.h"
 
 namespace xenballoon::sim::bench {
 namespace {
@@ -13,6 +14,13 @@ constexpr std::int64_t kOracleLookaheadSeconds = 30;
 constexpr std::uint64_t kOracleMarginKib = 16 * kKibPerMib;
 // drivers/xen/xen-selfballoon.c: selfballoon_interval defaults to 5 s.
 constexpr std::int64_t kKernelSelfballoonIntervalSeconds = 5;
+// senpai's defaults: pressure target 10 ms per 6 s interval, probe at most 1 % with coefficient
+// 10, back off at most 100 % with coefficient 20 (the adjustment is coefficient * error^2).
+constexpr double kSenpaiTargetUs = 10'000;
+constexpr double kSenpaiMaxProbe = 0.01;
+constexpr double kSenpaiCoeffProbe = 10;
+constexpr double kSenpaiMaxBackoff = 1.0;
+constexpr double kSenpaiCoeffBackoff = 20;
 
 }  // namespace
 
@@ -26,6 +34,10 @@ std::string_view policy_name(BenchPolicy policy) {
       return "kernel";
     case BenchPolicy::kPressure:
       return "pressure";
+    case BenchPolicy::kSenpai:
+      return "senpai";
+    case BenchPolicy::kPressureV2:
+      return "pressure-v2";
     case BenchPolicy::kOracle:
       return "oracle";
   }
@@ -45,6 +57,33 @@ std::uint64_t Oracle::target_kib(const GuestModel& guest, std::int64_t now) {
   return std::min(window_.front().second + kOracleMarginKib, guest.dom0_target_kib());
 }
 
+std::uint64_t Senpai::target_kib(const GuestModel& guest) {
+  const GuestSnapshot s = guest.snapshot();
+  const std::uint64_t total_us = s.psi_some.total_ns / 1000;
+  const std::uint64_t floor_kib = floor_mib(0, guest.static_max_kib()) * kKibPerMib;
+  const std::uint64_t ceiling_kib = guest.dom0_target_kib();
+  if (!started_) {
+    started_ = true;
+    limit_kib_ = s.balloon_target_kib;
+    last_total_us_ = total_us;
+    return limit_kib_;
+  }
+  const auto pressure = static_cast<double>(total_us - last_total_us_);
+  last_total_us_ = total_us;
+  const auto limit = static_cast<double>(limit_kib_);
+  double next = limit;
+  if (pressure < kSenpaiTargetUs) {
+    const double error = (kSenpaiTargetUs - pressure) / kSenpaiTargetUs;
+    next -= std::min(kSenpaiCoeffProbe * error * error, kSenpaiMaxProbe) * limit;
+  } else {
+    const double error = (pressure - kSenpaiTargetUs) / kSenpaiTargetUs;
+    next += std::min(kSenpaiCoeffBackoff * error * error, kSenpaiMaxBackoff) * limit;
+  }
+  limit_kib_ = std::clamp(static_cast<std::uint64_t>(next), floor_kib, ceiling_kib) / kKibPerPage *
+               kKibPerPage;
+  return limit_kib_;
+}
+
 PolicyInputs inputs_from(const GuestModel& guest, std::int64_t now) {
   const GuestSnapshot s = guest.snapshot();
   PolicyInputs in;
@@ -56,8 +95,15 @@ PolicyInputs inputs_from(const GuestModel& guest, std::int64_t now) {
   in.dom0_target_kib = guest.dom0_target_kib();
   in.static_max_kib = guest.static_max_kib();
   in.psi_some_avg10 = psi_average_percent(s.psi_some.avg10);
+  in.psi_some_total_us = s.psi_some.total_ns / 1000;  // the file shows microseconds
   in.pswpin = s.vmstat.pswpin;
   in.pgmajfault = s.vmstat.pgmajfault;
+  in.workingset_refault_file = s.vmstat.workingset_refault_file;
+  in.workingset_activate_file = s.vmstat.workingset_activate_file;
+  in.active_file_kib = s.active_file_kib;
+  in.inactive_file_kib = s.inactive_file_kib;
+  in.swap_free_kib = s.swap_free_kib;
+  in.mem_free_kib = s.mem_free_kib;
   return in;
 }
 
@@ -79,6 +125,13 @@ Controller::Controller(BenchPolicy policy, const GuestModel& guest)
     case BenchPolicy::kPressure:
       settings_.kind = PolicyKind::kPressure;
       break;
+    case BenchPolicy::kSenpai:
+      senpai_.emplace();
+      interval_seconds_ = Senpai::kIntervalSeconds;
+      break;
+    case BenchPolicy::kPressureV2:
+      settings_.kind = PolicyKind::kPressureV2;
+      break;
     case BenchPolicy::kOracle:
       oracle_.emplace(guest);
       break;
@@ -89,6 +142,10 @@ void Controller::tick(GuestModel& guest, std::int64_t now) {
   if (now % interval_seconds_ != 0) return;
   if (oracle_) {
     guest.set_target_kib(oracle_->target_kib(guest, now));
+    return;
+  }
+  if (senpai_) {
+    guest.set_target_kib(senpai_->target_kib(guest));
     return;
   }
   const Decision decision = decide(inputs_from(guest, now), state_, settings_);

@@ -15,22 +15,39 @@
 
 namespace xenballoon {
 
-// The YAML accepts `pressure` and `classic`; `kernel` and `none` exist for the simulation
-// benchmark only, and validate() rejects them for the agent.
-enum class PolicyKind { kPressure, kClassic, kKernel, kNone };
+// The YAML accepts `pressure` (the default), `pressure-v2` (working-set-aware, PSI-targeted) and
+// `classic`; `kernel` and `none` exist for the simulation benchmark only, and validate() rejects
+// them for the agent.
+enum class PolicyKind { kPressure, kClassic, kKernel, kNone, kPressureV2 };
 
 // What the agent leaves the balloon at when it stops.
 enum class OnExit { kDom0Target, kStaticMax, kLeave };
 
-// Tunables of the `pressure` policy (docs/policies.md says why each default).
+// Tunables of the `pressure` and `pressure-v2` policies (docs/policies.md says why each default).
 struct PressureConfig {
-  std::uint64_t reserve_mib = 128;            // added to Committed_AS to form the goal
+  std::uint64_t reserve_mib = 128;  // added to Committed_AS to form the goal
+  // `pressure` only, down to shrink_cooldown_seconds (growth_headroom_mib is the back-off step
+  // of both).
   double psi_some_avg10_threshold = 1.0;      // percent; at or above it memory is under pressure
   std::uint64_t swapin_burst_pages = 256;     // pswpin increase over the window that is a burst
   std::uint64_t majfault_burst_count = 1000;  // pgmajfault increase over the window that is a burst
   std::uint64_t burst_window_seconds = 10;    // the window of both bursts
   std::uint64_t growth_headroom_mib = 128;    // added on top of the goal when growing on pressure
   std::uint64_t shrink_cooldown_seconds = 60;  // no shrinking this long after the last pressure
+
+  // `pressure-v2` only.
+  double stall_target_percent = 0.05;       // probes shrink only while the window's stall is below
+  double stall_backoff_percent = 0.15;      // at or above it over the window: grow at once
+  std::uint64_t stall_window_seconds = 10;  // PSI some total and refaults are measured over it
+  double probe_percent = 1.0;               // a probe shrinks at most this share per tick
+  std::uint64_t backoff_cooldown_seconds = 300;  // no probe this long after a back-off
+  std::uint64_t refault_backoff_pages = 256;     // workingset_activate_file rise in the window
+  std::uint64_t file_working_set_half_life_seconds = 4 * 3600;  // the estimate forgets this fast
+  std::uint64_t headroom_min_mib = 64;                          // spike headroom, at least
+  std::uint64_t headroom_max_mib = 1024;                        // and at most
+  std::uint64_t spike_window_seconds = 5;            // a Committed_AS rise within it is a spike
+  std::uint64_t spike_half_life_seconds = 6 * 3600;  // the largest spike is forgotten this fast
+  std::uint64_t balloon_rate_mib_per_s = 256;  // what the balloon delivers per second of reaction
 
   bool operator==(const PressureConfig&) const = default;
 };
@@ -93,6 +110,8 @@ using xenstore::keys::kMinMinmemMib;
 inline constexpr std::uint64_t kMaxBurstWindowSeconds = 60;
 inline constexpr std::uint64_t kMaxShrinkCooldownSeconds = 3600;
 inline constexpr std::uint64_t kMaxBurstThreshold = std::uint64_t{1} << 32;
+inline constexpr std::uint64_t kMaxHalfLifeSeconds = 7 * 24 * 3600;
+inline constexpr std::uint64_t kMaxBalloonRateMibPerS = 65536;
 
 // Parses YAML text. Type errors, unknown and duplicate keys and YAML syntax errors are all
 // reported, one per line of the Error's message. Ranges are not checked here: see validate().

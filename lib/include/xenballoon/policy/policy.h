@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "xenballoon/config/agent_config.h"
+#include "xenballoon/policy/history.h"
 #include "xenballoon/xenstore/keys.h"
 
 namespace xenballoon {
@@ -33,16 +34,23 @@ struct Dom0Overrides {
 
 // One tick's observations. Sizes in KiB; absent = the read failed or the source does not exist.
 struct PolicyInputs {
-  std::chrono::milliseconds now{0};                  // any monotonic clock
-  std::optional<std::uint64_t> committed_as_kib;     // /proc/meminfo Committed_AS
-  std::optional<std::uint64_t> memtotal_kib;         // /proc/meminfo MemTotal
-  std::optional<std::uint64_t> balloon_target_kib;   // xen_memory0/target_kb
-  std::optional<std::uint64_t> balloon_current_kib;  // xen_memory0/info/current_kb
-  std::optional<std::uint64_t> dom0_target_kib;      // xenstore memory/target
-  std::optional<std::uint64_t> static_max_kib;       // xenstore memory/static-max
-  std::optional<double> psi_some_avg10;              // /proc/pressure/memory, percent
-  std::optional<std::uint64_t> pswpin;               // /proc/vmstat, cumulative pages
-  std::optional<std::uint64_t> pgmajfault;           // /proc/vmstat, cumulative faults
+  std::chrono::milliseconds now{0};                       // any monotonic clock
+  std::optional<std::uint64_t> committed_as_kib;          // /proc/meminfo Committed_AS
+  std::optional<std::uint64_t> memtotal_kib;              // /proc/meminfo MemTotal
+  std::optional<std::uint64_t> balloon_target_kib;        // xen_memory0/target_kb
+  std::optional<std::uint64_t> balloon_current_kib;       // xen_memory0/info/current_kb
+  std::optional<std::uint64_t> dom0_target_kib;           // xenstore memory/target
+  std::optional<std::uint64_t> static_max_kib;            // xenstore memory/static-max
+  std::optional<double> psi_some_avg10;                   // /proc/pressure/memory, percent
+  std::optional<std::uint64_t> psi_some_total_us;         // /proc/pressure/memory some total=
+  std::optional<std::uint64_t> pswpin;                    // /proc/vmstat, cumulative pages
+  std::optional<std::uint64_t> pgmajfault;                // /proc/vmstat, cumulative faults
+  std::optional<std::uint64_t> workingset_refault_file;   // /proc/vmstat, cumulative pages
+  std::optional<std::uint64_t> workingset_activate_file;  // /proc/vmstat, cumulative pages
+  std::optional<std::uint64_t> active_file_kib;           // /proc/meminfo Active(file)
+  std::optional<std::uint64_t> inactive_file_kib;         // /proc/meminfo Inactive(file)
+  std::optional<std::uint64_t> swap_free_kib;             // /proc/meminfo SwapFree
+  std::optional<std::uint64_t> mem_free_kib;              // /proc/meminfo MemFree
   Dom0Overrides overrides;
 };
 
@@ -91,7 +99,7 @@ std::uint64_t effective_interval_seconds(std::uint64_t configured, const Dom0Ove
 // Fixed size, no allocation. Not thread-safe.
 class VmstatHistory {
  public:
-  static constexpr std::size_t kCapacity = kMaxBurstWindowSeconds + 4;
+  static constexpr std::size_t kCapacity = kHistoryCapacity;
 
   struct Increase {
     std::uint64_t pswpin = 0;
@@ -108,19 +116,24 @@ class VmstatHistory {
   Increase increase_over(std::chrono::seconds window) const;
 
   void clear();
-  std::size_t size() const { return size_; }
+  std::size_t size() const { return counters_.size(); }
 
  private:
-  struct Sample {
-    std::int64_t second = 0;
-    std::uint64_t pswpin = 0;
-    std::uint64_t pgmajfault = 0;
-  };
-  const Sample& sample_at_age(std::size_t age) const;  // 0 = newest
+  CounterHistory<2> counters_;
+};
 
-  std::array<Sample, kCapacity> samples_{};
-  std::size_t newest_ = 0;
-  std::size_t size_ = 0;
+// What the `pressure-v2` policy learns about the guest (docs/policies.md, "pressure-v2").
+struct WorkingSetState {
+  // PSI some total (µs), workingset_activate_file, workingset_refault_file; the ones unread
+  // this tick count as 0, and a change in which are read restarts the history.
+  CounterHistory<3> counters;
+  unsigned counters_read = 0;              // bit i: counter i was read
+  LevelHistory committed;                  // Committed_AS, KiB
+  std::uint64_t file_working_set_kib = 0;  // decaying estimate
+  std::uint64_t spike_kib = 0;             // decaying largest recent Committed_AS rise
+  std::optional<std::chrono::milliseconds> last_update;
+  std::optional<std::chrono::milliseconds> last_backoff;         // last tick that backed off
+  std::optional<std::chrono::milliseconds> last_backoff_growth;  // last growth beyond the goal
 };
 
 // What a policy remembers between ticks. Fixed size, no allocation. Not thread-safe: one per
@@ -131,6 +144,7 @@ struct PolicyState {
   std::optional<std::chrono::milliseconds> last_pressure;         // last tick that signalled it
   std::optional<std::chrono::milliseconds> last_pressure_growth;  // last growth on pressure
   std::optional<std::uint64_t> kernel_reserved_kib;               // latched at the first tick
+  WorkingSetState working_set;                                    // `pressure-v2` only
 };
 
 enum class Direction { kNone, kUp, kDown };
@@ -151,6 +165,7 @@ enum class ShrinkHold {
   kCooldown,            // pressure ended less than shrink_cooldown_seconds ago
   kSignalsUnavailable,  // pswpin or pgmajfault unread this tick
   kHistoryTooShort,     // the vmstat history does not yet reach back one burst window
+  kStall,               // `pressure-v2`: the stall is above its target (below the back-off)
 };
 
 // The pressure signals of one tick, whatever the policy (they are published too).
@@ -163,8 +178,13 @@ struct PressureSignals {
   std::uint64_t majfaults_in_window = 0;
   bool swapin_burst = false;
   bool majfault_burst = false;
+  // `pressure-v2` only: the stall and the refaults over the stall window.
+  bool stall_available = false;             // PSI some total or workingset_activate_file read
+  double stall_percent = 0;                 // PSI some total's increase per second of the window
+  std::uint64_t activations_in_window = 0;  // workingset_activate_file increase
+  bool refault_burst = false;
 
-  bool pressure() const { return psi_high || swapin_burst || majfault_burst; }
+  bool pressure() const { return psi_high || swapin_burst || majfault_burst || refault_burst; }
 };
 
 // A balloon target in KiB, or a skip with its reason. A plain value.
@@ -176,9 +196,11 @@ struct Decision {
   bool directed = false;    // selfballooning off: following dom0's memory/target
   ShrinkHold hold = ShrinkHold::kNone;
   PressureSignals signals;
-  std::uint64_t floor_kib = 0;    // 0 when a skip came first
-  std::uint64_t ceiling_kib = 0;  // min(memory/target, static-max)
-  std::uint64_t goal_kib = 0;     // where the policy heads, before hysteresis and clamping
+  std::uint64_t floor_kib = 0;             // 0 when a skip came first
+  std::uint64_t ceiling_kib = 0;           // min(memory/target, static-max)
+  std::uint64_t goal_kib = 0;              // where the policy heads, before hysteresis and clamping
+  std::uint64_t file_working_set_kib = 0;  // `pressure-v2`: the file working set in the goal
+  std::uint64_t headroom_kib = 0;          // `pressure-v2`: the spike headroom in the goal
   EffectiveSettings effective;
 
   bool skipped() const { return !target_kib.has_value(); }
