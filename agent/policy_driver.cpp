@@ -20,6 +20,10 @@ PolicyInputs PolicyDriver::inputs(const Readings& r, const Dom0View& dom0) const
   if (r.meminfo) {
     in.committed_as_kib = kib(r.meminfo->get("Committed_AS"));
     in.memtotal_kib = kib(r.meminfo->get("MemTotal"));
+    in.mem_free_kib = kib(r.meminfo->get("MemFree"));
+    in.swap_free_kib = kib(r.meminfo->get("SwapFree"));
+    in.active_file_kib = kib(r.meminfo->get("Active(file)"));
+    in.inactive_file_kib = kib(r.meminfo->get("Inactive(file)"));
   }
   if (r.balloon) {
     in.balloon_target_kib = r.balloon->target_kib;
@@ -27,10 +31,15 @@ PolicyInputs PolicyDriver::inputs(const Readings& r, const Dom0View& dom0) const
   }
   in.dom0_target_kib = dom0.target_kib;
   in.static_max_kib = dom0.static_max_kib;
-  if (r.pressure) in.psi_some_avg10 = r.pressure->some.avg10;
+  if (r.pressure) {
+    in.psi_some_avg10 = r.pressure->some.avg10;
+    in.psi_some_total_us = r.pressure->some.total_us;
+  }
   if (r.vmstat) {
     in.pswpin = r.vmstat->get("pswpin");
     in.pgmajfault = r.vmstat->get("pgmajfault");
+    in.workingset_refault_file = r.vmstat->get("workingset_refault_file");
+    in.workingset_activate_file = r.vmstat->get("workingset_activate_file");
   }
   in.overrides = dom0.overrides;
   return in;
