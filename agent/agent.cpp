@@ -47,7 +47,7 @@ Agent::Agent(AgentConfig config, AgentOptions options)
     : config_(std::move(config)),
       options_(std::move(options)),
       metrics_(std::make_unique<AgentMetrics>(kVersion)),
-      sensors_(config_.paths.procfs, config_.paths.sysfs, options_.dry_run),
+      sensors_(config_.paths.procfs, config_.paths.sysfs, options_.dry_run, *metrics_),
       link_(options_.xenstore_socket, *metrics_),
       driver_(*metrics_, sensors_.balloon(), options_.dry_run),
       publisher_(*metrics_) {

@@ -32,7 +32,8 @@ AgentMetrics::AgentMetrics(const std::string& version)
   settings_ = &family(prometheus::BuildGauge(), kEffectiveSetting, r);
   xenstore_connected_ = &family(prometheus::BuildGauge(), kXenstoreConnected, r).Add({});
   xenstore_reconnects_ = &family(prometheus::BuildCounter(), kXenstoreReconnects, r).Add({});
-  balloon_write_errors_ = &family(prometheus::BuildCounter(), kBalloonWriteErrors, r).Add({});
+  balloon_write_errors_ = &family(prometheus::BuildCounter(), kBalloonWriteErrors, r);
+  read_errors_ = &family(prometheus::BuildCounter(), kReadErrors, r);
   tick_duration_ =
       &family(prometheus::BuildHistogram(), kTickDuration, r).Add({}, seconds_buckets());
   publish_duration_ =
@@ -55,6 +56,9 @@ AgentMetrics::AgentMetrics(const std::string& version)
     settings_by_kind_[i] = &settings_->Add({{"setting", setting_names[i]}});
   }
   for (const char* p : {"ok", "error"}) publications_->Add({{"result", p}});
+  // The errors a balloon driver gives, at 0 from the start so that the first one is an increase.
+  for (const char* e : {"EIO", "EINVAL", "EBUSY", "EACCES", "ENOENT"})
+    balloon_write_errors_->Add({{"error", e}});
 }
 
 prometheus::Counter& AgentMetrics::adjustment(const std::string& direction) {
@@ -77,6 +81,12 @@ prometheus::Counter& AgentMetrics::xenstore_error(const std::string& operation,
 }
 prometheus::Counter& AgentMetrics::override_error(const std::string& key) {
   return override_errors_->Add({{"key", key}});
+}
+prometheus::Counter& AgentMetrics::balloon_write_error(const std::string& error) {
+  return balloon_write_errors_->Add({{"error", error}});
+}
+prometheus::Counter& AgentMetrics::read_error(const std::string& source, const std::string& error) {
+  return read_errors_->Add({{"source", source}, {"error", error}});
 }
 prometheus::Counter& AgentMetrics::publication(const std::string& result) {
   return publications_->Add({{"result", result}});

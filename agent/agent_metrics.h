@@ -39,7 +39,11 @@ class AgentMetrics {
   }
   prometheus::Gauge& xenstore_connected() { return *xenstore_connected_; }
   prometheus::Counter& xenstore_reconnects() { return *xenstore_reconnects_; }
-  prometheus::Counter& balloon_write_errors() { return *balloon_write_errors_; }
+  // `error`: the errno name ("EIO").
+  prometheus::Counter& balloon_write_error(const std::string& error);
+  // `source`: meminfo, vmstat, uptime, pressure or balloon; `error`: an errno name or
+  // "malformed".
+  prometheus::Counter& read_error(const std::string& source, const std::string& error);
   prometheus::Histogram& tick_duration() { return *tick_duration_; }
   prometheus::Histogram& publish_duration() { return *publish_duration_; }
   prometheus::Counter& tick_cpu() { return *tick_cpu_; }
@@ -60,7 +64,8 @@ class AgentMetrics {
   prometheus::Family<prometheus::Gauge>* settings_;
   prometheus::Gauge* xenstore_connected_;
   prometheus::Counter* xenstore_reconnects_;
-  prometheus::Counter* balloon_write_errors_;
+  prometheus::Family<prometheus::Counter>* balloon_write_errors_;
+  prometheus::Family<prometheus::Counter>* read_errors_;
   prometheus::Histogram* tick_duration_;
   prometheus::Histogram* publish_duration_;
   prometheus::Histogram* directed_latency_;

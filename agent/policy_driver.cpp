@@ -2,6 +2,7 @@
 
 #include "agent_metrics.h"
 #include "xenballoon/util/log.h"
+#include "xenballoon/xenstore/client.h"
 #include "xenballoon/xenstore/keys.h"
 
 namespace xenballoon::agent {
@@ -79,9 +80,18 @@ void PolicyDriver::apply(const Decision& d, const Readings& r, std::uint64_t int
   if (target == r.balloon->target_kib) return;
   auto written = balloon_.set_target_kib(target);
   if (!written) {
-    metrics_.balloon_write_errors().Increment();
-    log::error(written.error().message);
+    const std::string error = xenstore::errno_name(written.error().errnum);
+    metrics_.balloon_write_error(error).Increment();
+    // Once per kind of failure, not once per tick: the driver may refuse for hours.
+    if (write_error_logged_ != error) {
+      log::error(written.error().message);
+      write_error_logged_ = error;
+    }
     return;
+  }
+  if (write_error_logged_) {
+    log::info("balloon target written again: " + std::to_string(target) + " KiB");
+    write_error_logged_.reset();
   }
   last_written_kib_ = target;
   metrics_.adjustment(target > r.balloon->target_kib ? "up" : "down").Increment();

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "readings.h"
 #include "xenballoon/balloon/driver.h"
@@ -53,6 +54,7 @@ class PolicyDriver {
   std::optional<std::uint64_t> last_target_kib_;
   std::optional<std::uint64_t> last_written_kib_;
   std::optional<SkipReason> last_skip_logged_;
+  std::optional<std::string> write_error_logged_;  // errno name of the last write failure logged
 };
 
 }  // namespace xenballoon::agent

@@ -216,6 +216,12 @@ std::string errno_name(int err) {
       return "ECONNREFUSED";
     case EBADF:
       return "EBADF";
+    case EFBIG:
+      return "EFBIG";
+    case ENOTDIR:
+      return "ENOTDIR";
+    case ENODEV:
+      return "ENODEV";
     default:
       return "errno " + std::to_string(err);
   }

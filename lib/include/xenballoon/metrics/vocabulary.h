@@ -77,8 +77,13 @@ inline constexpr Family kXenstoreConnected{"xenballoon_xenstore_connected", Type
                                            "1 while connected to xenstore."};
 inline constexpr Family kXenstoreReconnects{"xenballoon_xenstore_reconnects_total", Type::kCounter,
                                             "Successful xenstore reconnections."};
-inline constexpr Family kBalloonWriteErrors{"xenballoon_balloon_write_errors_total", Type::kCounter,
-                                            "Failed writes of the balloon driver's target."};
+inline constexpr Family kBalloonWriteErrors{
+    "xenballoon_balloon_write_errors_total", Type::kCounter,
+    "Failed writes of the balloon driver's target, by error (errno name)."};
+inline constexpr Family kReadErrors{
+    "xenballoon_read_errors_total", Type::kCounter,
+    "Failed reads of /proc and the balloon driver, by source and error (errno name, or "
+    "malformed)."};
 inline constexpr Family kOverrideErrors{
     "xenballoon_override_errors_total", Type::kCounter,
     "dom0 override values ignored because they were invalid, by key."};
