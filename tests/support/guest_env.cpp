@@ -84,7 +84,8 @@ GuestEnv::~GuestEnv() {
   xenstored_.reset();
 }
 
-void GuestEnv::start_agent(std::vector<std::string> extra_flags, bool wait_for_healthz) {
+void GuestEnv::start_agent(std::vector<std::string> extra_flags, bool wait_for_healthz,
+                           const std::map<std::string, std::string>& extra_env) {
   port_ = free_port();
   std::vector<std::string> argv{xenballoond_binary(),
                                 "--config",
@@ -100,10 +101,10 @@ void GuestEnv::start_agent(std::vector<std::string> extra_flags, bool wait_for_h
                                 "--log.level",
                                 "debug"};
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
-  agent_ = std::make_unique<ChildProcess>(
-      argv,
-      std::map<std::string, std::string>{{"XENSTORED_PATH", xenstored_->domain_socket(kDomid)}},
-      dir_.path() + "/agent.log", dir_.path() + "/agent.log");
+  std::map<std::string, std::string> env = extra_env;
+  env.emplace("XENSTORED_PATH", xenstored_->domain_socket(kDomid));
+  agent_ = std::make_unique<ChildProcess>(argv, env, dir_.path() + "/agent.log",
+                                          dir_.path() + "/agent.log");
   if (!wait_for_healthz) return;
   wait_until([&] { return http_get(port_, "/healthz").status == 200 || !agent_->running(); },
              std::chrono::seconds(5));

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,8 +27,10 @@ class GuestEnv {
   ~GuestEnv();
 
   // Starts xenballoond; extra flags are appended. Waits for /healthz over plain HTTP unless
-  // !wait_for_healthz (an agent serving TLS or basic auth).
-  void start_agent(std::vector<std::string> extra_flags = {}, bool wait_for_healthz = true);
+  // !wait_for_healthz (an agent serving TLS or basic auth). `extra_env` is added to its
+  // environment and wins over XENSTORED_PATH (a fault library, a proxy's socket).
+  void start_agent(std::vector<std::string> extra_flags = {}, bool wait_for_healthz = true,
+                   const std::map<std::string, std::string>& extra_env = {});
   ChildProcess& agent() { return *agent_; }
   std::string agent_log() const;
 
