@@ -716,9 +716,9 @@ TEST_CASE("pressure-v2 learns spike headroom from Committed_AS rises, within its
   *run.in.committed_as_kib += 768 * kMib;
   const Decision spike = run.at(seconds(11));
   CHECK(spike.headroom_kib == 1024 * kMib);
-  // Swap absorbs what it has room for.
+  // Swap takes half of what it has room for.
   run.in.swap_free_kib = 1024 * kMib;
-  CHECK(run.at(seconds(12)).headroom_kib == 1536 * kMib - 256 * kMib - 1024 * kMib);
+  CHECK(run.at(seconds(12)).headroom_kib == 1536 * kMib - 256 * kMib - 512 * kMib);
   // The spike is remembered after Committed_AS has fallen back.
   *run.in.committed_as_kib -= 1536 * kMib;
   run.in.swap_free_kib = 0;

@@ -215,13 +215,17 @@ std::uint64_t working_set_target(const Levels& levels, std::uint64_t floor_kib,
 
   // Spikes: the largest recent Committed_AS rise, less what the balloon delivers before the next
   // tick and what swap can take, within the configured bounds.
-  ws.spike_kib =
-      std::max(decayed(ws.spike_kib, elapsed, config.spike_half_life_seconds),
-               std::min(ws.committed.rise_over(seconds(config.spike_window_seconds)), ceiling));
+  // Only once the history spans the window: the first ticks see whatever ran up to the start.
+  const std::uint64_t rise = ws.committed.size() > config.spike_window_seconds + 1
+                                 ? ws.committed.rise_over(seconds(config.spike_window_seconds))
+                                 : 0;
+  ws.spike_kib = std::max(decayed(ws.spike_kib, elapsed, config.spike_half_life_seconds),
+                          std::min(rise, ceiling));
   const double reaction = std::max(1.0, elapsed);
   const auto delivered = static_cast<std::uint64_t>(
       reaction * static_cast<double>(mib_to_kib(config.balloon_rate_mib_per_s)));
-  const std::uint64_t absorbed = delivered + std::min(in.swap_free_kib.value_or(0), ceiling);
+  // Swap takes a spike only slowly and at the price of swap-ins later: half of it counts.
+  const std::uint64_t absorbed = delivered + std::min(in.swap_free_kib.value_or(0), ceiling) / 2;
   const std::uint64_t spike_need = ws.spike_kib > absorbed ? ws.spike_kib - absorbed : 0;
   const std::uint64_t headroom = std::clamp(
       spike_need, mib_to_kib(config.headroom_min_mib),
@@ -231,6 +235,7 @@ std::uint64_t working_set_target(const Levels& levels, std::uint64_t floor_kib,
   const std::uint64_t level = levels.level_kib;
   const std::uint64_t base = levels.committed_as_kib + levels.overhead_kib + headroom;
   const std::uint64_t step = mib_to_kib(config.growth_headroom_mib);
+  std::uint64_t grow_beyond_goal = 0;
   if (signals.psi_high || signals.refault_burst || signals.swapin_burst) {
     ws.last_backoff = now;
     // One step beyond the level the stall came at, at most once per stall window (the window
@@ -240,17 +245,26 @@ std::uint64_t working_set_target(const Levels& levels, std::uint64_t floor_kib,
     const bool may_escalate =
         step_used && (!ws.last_backoff_growth ||
                       now - *ws.last_backoff_growth >= seconds(config.stall_window_seconds));
+    // Refaults say the file working set did not fit: it is at least the cache the guest had.
+    // A stall without them (swap-ins, reclaim) grows the level once and teaches nothing.
+    const bool file_stall =
+        signals.refault_burst || (signals.psi_high && signals.activations_in_window > 0);
     if (may_escalate) {
       ws.last_backoff_growth = now;
-      const std::uint64_t cache_at_stall = level > base ? level - base : 0;
-      ws.file_working_set_kib =
-          std::min(ceiling, std::max(ws.file_working_set_kib, cache_at_stall) + step);
+      if (file_stall) {
+        const std::uint64_t cache_at_stall = level > base ? level - base : 0;
+        ws.file_working_set_kib =
+            std::min(ceiling, std::max(ws.file_working_set_kib, cache_at_stall) + step);
+      } else {
+        grow_beyond_goal = step;
+      }
     }
   }
   decision.file_working_set_kib = ws.file_working_set_kib;
   const std::uint64_t goal = std::max(base + ws.file_working_set_kib, floor_kib);
   decision.goal_kib = goal;
   if (ws.last_backoff == now && goal < level) decision.hold = ShrinkHold::kPressure;
+  if (grow_beyond_goal != 0) return std::max(goal, level + grow_beyond_goal);
   if (goal >= level) return goal;
   if (ws.last_backoff == now) return level;
 

@@ -45,8 +45,8 @@ struct PressureConfig {
   std::uint64_t file_working_set_half_life_seconds = 4 * 3600;  // the estimate forgets this fast
   std::uint64_t headroom_min_mib = 64;                          // spike headroom, at least
   std::uint64_t headroom_max_mib = 1024;                        // and at most
-  std::uint64_t spike_window_seconds = 5;            // a Committed_AS rise within it is a spike
-  std::uint64_t spike_half_life_seconds = 6 * 3600;  // the largest spike is forgotten this fast
+  std::uint64_t spike_window_seconds = 5;             // a Committed_AS rise within it is a spike
+  std::uint64_t spike_half_life_seconds = 24 * 3600;  // the largest spike is forgotten this fast
   std::uint64_t balloon_rate_mib_per_s = 256;  // what the balloon delivers per second of reaction
 
   bool operator==(const PressureConfig&) const = default;
