@@ -10,8 +10,9 @@
 # lives in that PID namespace and ends with it; the root and its mounts live only in that mount
 # namespace, so nothing is left to unmount or delete when it ends, whatever failed. The network is the machine's: the
 # daemons listen on free loopback ports. There is no Xen, so the units' Xen conditions are
-# reset by a drop-in, the agent runs with --dry-run (it computes and serves, never balloons) and
-# the exporter reads a xenstored-lite started in the root.
+# reset by a drop-in, the agent and the balancer run with --dry-run (they compute and serve, never
+# balloon; the balancer's host memory from a file) and the exporter and the balancer read a
+# xenstored-lite started in the root.
 set -euo pipefail
 work=$2 xenstored_lite=$3  # $1, the build tree: for the command line's symmetry
 here=$(cd "$(dirname "$0")" && pwd)
@@ -141,10 +142,10 @@ journal_has() {  # unit-or-tag text: the text appears in the journal since the l
 }
 free_ports() { python3 -c '
 import socket
-s = [socket.socket() for _ in range(3)]
+s = [socket.socket() for _ in range(4)]
 for x in s: x.bind(("127.0.0.1", 0))
 print(" ".join(str(x.getsockname()[1]) for x in s))'; }
-read -r agent_port exporter_port hand_port < <(free_ports)
+read -r agent_port exporter_port balancer_port hand_port < <(free_ports)
 
 # Install (dpkg -i, then apt-get -f install for any missing dependency).
 out=$(in_root sh -c 'dpkg -i /root/packages/current/*.deb 2>&1 || apt-get -f install -y -q 2>&1')
@@ -156,7 +157,7 @@ check "postinst says the agent is not started without Xen" grep -q "xenballoon-a
 check "postinst says the dom0 services are not started without Xen" grep -q "xenballoon-dom0: not a Xen dom0" <<<"$out"
 for unit in xenballoond xenballoon-exporter xenballoon-balancer; do
     check "$unit enabled" test "$(in_root systemctl is-enabled $unit || true)" = enabled
-    check "$unit not started" is_active $unit inactive
+    check "$unit not started" is_active "$unit" inactive
     verify=$(in_root systemd-analyze verify --man=no /usr/lib/systemd/system/$unit.service 2>&1 || true)
     check "systemd-analyze verify $unit.service prints nothing${verify:+: $verify}" test -z "$verify"
 done
@@ -164,7 +165,7 @@ check "the init script is registered for runlevel 2" in_root sh -c "ls /etc/rc2.
 
 # No Xen here: drop the units' Xen conditions, dry-run the agent, a xenstored-lite for the exporter.
 write() { in_root sh -c 'mkdir -p "$(dirname "$1")" && cat >"$1"' _ "$1"; }
-for unit in xenballoond xenballoon-exporter; do
+for unit in xenballoond xenballoon-exporter xenballoon-balancer; do
     printf '[Unit]\nConditionVirtualization=\nConditionPathExists=\n' |
         write /etc/systemd/system/$unit.service.d/no-xen.conf
 done
@@ -176,31 +177,44 @@ write /etc/default/xenballoon-exporter <<EOF
 ARGS="--web.listen-address=127.0.0.1:$exporter_port"
 XENSTORED_PATH=/run/xenstored-lite/socket
 EOF
+write /etc/default/xenballoon-balancer <<EOF
+ARGS="--dry-run --host-memory-file /etc/xenballoon/host-memory --web.listen-address 127.0.0.1:$balancer_port"
+XENSTORED_PATH=/run/xenstored-lite/socket
+EOF
+echo "8388608 4194304" | write /etc/xenballoon/host-memory
 in_root systemctl daemon-reload
 in_root systemd-run --quiet --unit=xenstored-lite --property=Type=notify \
     /usr/local/sbin/xenstored-lite --rundir /run/xenstored-lite
 check "xenstored-lite runs in the root" wait_active xenstored-lite active
 
 # systemd: start, reload, a second agent by hand, stop.
-in_root systemctl start xenballoond xenballoon-exporter || true
-check "xenballoond.service active (READY=1 with --dry-run)" wait_active xenballoond active
-check "xenballoon-exporter.service active" wait_active xenballoon-exporter active
-agent_pid=$(prop xenballoond MainPID)
-exporter_pid=$(prop xenballoon-exporter MainPID)
-check "the agent's watchdog is on" test "$(prop xenballoond WatchdogUSec)" = 30s
+daemons=(xenballoond xenballoon-exporter xenballoon-balancer)
+in_root systemctl start "${daemons[@]}" || true
+declare -A main_pid
+for unit in "${daemons[@]}"; do
+    check "$unit.service active (READY=1)" wait_active "$unit" active
+    main_pid[$unit]=$(prop "$unit" MainPID)
+    check "$unit's watchdog is on" test "$(prop "$unit" WatchdogUSec)" = 30s
+done
+agent_pid=${main_pid[xenballoond]}
 check "the agent serves /metrics" \
     sh -c "curl -sf http://127.0.0.1:$agent_port/metrics | grep -q '^xenballoon_memory_mem_total_bytes'"
 check "the exporter is connected to xenstored-lite (/healthz)" \
     curl -sf -o /dev/null "http://127.0.0.1:$exporter_port/healthz"
 check "the exporter serves /metrics" \
     sh -c "curl -sf http://127.0.0.1:$exporter_port/metrics | grep -q '^xenballoon_exporter_'"
-in_root systemctl reload xenballoond xenballoon-exporter
+check "the balancer serves /metrics" \
+    sh -c "curl -sf http://127.0.0.1:$balancer_port/metrics | grep -q '^xenballoon_balancer_'"
+in_root systemctl reload "${daemons[@]}"
 check "systemctl reload: the agent re-read its configuration" \
     journal_has -uxenballoond "SIGHUP: configuration reloaded from /etc/xenballoon/xenballoond.yaml"
 check "systemctl reload: the exporter took SIGHUP" \
     journal_has -uxenballoon-exporter "SIGHUP: no --web.config.file to reload"
-check "after reload the agent is the same process" test "$(prop xenballoond MainPID)" = "$agent_pid"
-check "after reload the exporter is the same process" test "$(prop xenballoon-exporter MainPID)" = "$exporter_pid"
+check "systemctl reload: the balancer re-read its configuration" \
+    journal_has -uxenballoon-balancer "SIGHUP: configuration reloaded from /etc/xenballoon/xenballoon-balancer.yaml"
+for unit in "${daemons[@]}"; do
+    check "after reload $unit is the same process" test "$(prop "$unit" MainPID)" = "${main_pid[$unit]}"
+done
 # /run is the booted root's own tmpfs: read it from inside
 pidfile() { in_root cat /run/xenballoond.pid 2>/dev/null || true; }
 check "the agent's pidfile holds its PID" test "$(pidfile)" = "$agent_pid"
@@ -213,11 +227,11 @@ check "a second agent by hand is refused (exit $hand_rc: $hand)" \
     test "$hand_rc" = 1 -a "$hand" = "xenballoond: already running: PID $agent_pid holds the pidfile /run/xenballoond.pid"
 check "the init script sees the unit's agent" \
     test "$(in_root env SYSTEMCTL_SKIP_REDIRECT=1 /etc/init.d/xenballoond status)" = "xenballoond: running (PID $agent_pid)"
-in_root systemctl stop xenballoond xenballoon-exporter
-for unit in xenballoond xenballoon-exporter; do
-    check "$unit stopped" is_active $unit inactive
-    check "$unit stopped cleanly (Result=$(prop $unit Result), status $(prop $unit ExecMainStatus))" \
-        test "$(prop $unit Result)/$(prop $unit ExecMainStatus)" = success/0
+in_root systemctl stop "${daemons[@]}"
+for unit in "${daemons[@]}"; do
+    check "$unit stopped" is_active "$unit" inactive
+    check "$unit stopped cleanly (Result=$(prop "$unit" Result), status $(prop "$unit" ExecMainStatus))" \
+        test "$(prop "$unit" Result)/$(prop "$unit" ExecMainStatus)" = success/0
 done
 check "the agent removed its pidfile" in_root test ! -e /run/xenballoond.pid
 
@@ -281,7 +295,8 @@ check "remove: the init script is masked for systemd" \
     test "$(in_root readlink /etc/systemd/system/xenballoond.service)" = /dev/null
 
 # Purge: nothing is left.
-in_root rm -rf /etc/systemd/system/xenballoond.service.d /etc/systemd/system/xenballoon-exporter.service.d
+in_root rm -rf /etc/systemd/system/xenballoond.service.d /etc/systemd/system/xenballoon-exporter.service.d \
+    /etc/systemd/system/xenballoon-balancer.service.d /etc/xenballoon/host-memory
 in_root dpkg -P xenballoon-agent xenballoon-dom0 >/dev/null
 check "purge: the packages are unknown to dpkg" \
     test "$(status_of xenballoon-agent)$(status_of xenballoon-dom0)" = "not-installednot-installed"
