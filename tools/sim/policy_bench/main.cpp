@@ -46,17 +46,21 @@ struct Options {
   std::uint64_t seed = 0;
   std::string csv_path;
   std::string plot_path;
+  std::string plot_dir;
   std::string trace_path;
   std::optional<double> hours;
   bool no_swap = false;
   std::optional<std::uint64_t> balloon_rate_mib_per_s;
+  std::optional<std::uint64_t> headroom_min_mib;
   std::vector<BenchPolicy> policies;
 };
 
 constexpr const char* kUsage =
     R"(usage: xenballoon-policy-bench [--scenario FILE]... [--seed N] [--hours H]
                                [--policy NAME]... [--no-swap] [--balloon-rate MIB]
-                               [--csv FILE] [--plot FILE.png] [--trace FILE]
+                               [--headroom-min MIB]
+                               [--csv FILE] [--plot FILE.png] [--plot-dir DIR]
+                               [--trace FILE]
 Runs the balloon policies and the oracle on each scenario in virtual time and
 prints a table and the goals. Without --scenario: the shipped benchmark
 scenarios (steady, diurnal, spike, leak, batch, fileserver, zipf, forkburst,
@@ -64,7 +68,11 @@ growing, contention). --seed mixes N into every guest's seed (0: as written);
 --hours cuts every scenario short; --policy runs only the policies named (the
 oracle and classic, which the goals compare with, always run); --no-swap takes
 every guest's swap away; --balloon-rate sets the balloon speed (MiB/s, default
-as the scenario says); --trace writes every guest's state every second as CSV.
+as the scenario says); --headroom-min sets pressure-v2's least spike headroom
+(pressure.headroom_min_mib); --plot draws every scenario and policy in one PNG,
+--plot-dir one PNG per scenario (needed memory, oracle, pressure and
+pressure-v2 allocation, PSI stall); --trace writes every guest's state every
+second as CSV.
 )";
 
 std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
@@ -79,6 +87,7 @@ std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
   flags.option("hours", 0, xenballoon::sim::bench::hours_flag(&options.hours));
   flags.option("csv", 0, &options.csv_path);
   flags.option("plot", 0, &options.plot_path);
+  flags.option("plot-dir", 0, &options.plot_dir);
   flags.option("trace", 0, &options.trace_path);
   flags.flag("no-swap", 0, &options.no_swap);
   flags.option("balloon-rate", 0, [&](std::string_view text) -> Result<void> {
@@ -88,6 +97,15 @@ std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
                    std::string(text) + "\""};
     }
     options.balloon_rate_mib_per_s = *rate;
+    return {};
+  });
+  flags.option("headroom-min", 0, [&](std::string_view text) -> Result<void> {
+    const auto mib = parse_u64(text);
+    if (!mib || *mib > kMaxSizeMib) {
+      return Error{"--headroom-min: expected MiB from 0 to " + std::to_string(kMaxSizeMib) +
+                   ", got \"" + std::string(text) + "\""};
+    }
+    options.headroom_min_mib = *mib;
     return {};
   });
   flags.option("policy", 0, [&](std::string_view text) -> Result<void> {
@@ -152,7 +170,14 @@ int main(int argc, char** argv) {
                           std::find(options->policies.begin(), options->policies.end(), policy) !=
                               options->policies.end();
       if (!wanted) continue;
-      auto result = run(scenario, policy, RunOptions{.trace = !options->trace_path.empty()});
+      RunOptions run_options;
+      run_options.trace = !options->trace_path.empty();
+      if (options->headroom_min_mib) {
+        run_options.agent.pressure.headroom_min_mib = *options->headroom_min_mib;
+        run_options.agent.pressure.headroom_max_mib =
+            std::max(run_options.agent.pressure.headroom_max_mib, *options->headroom_min_mib);
+      }
+      auto result = run(scenario, policy, run_options);
       if (!result) {
         std::fprintf(stderr, "%s\n", result.error().message.c_str());
         return 1;
@@ -188,6 +213,12 @@ int main(int argc, char** argv) {
   }
   if (!options->plot_path.empty()) {
     if (auto plotted = plot(results, names, options->plot_path); !plotted) {
+      std::fprintf(stderr, "%s\n", plotted.error().message.c_str());
+      exit_code = 1;
+    }
+  }
+  if (!options->plot_dir.empty()) {
+    if (auto plotted = plot_scenarios(results, names, kCandidate, options->plot_dir); !plotted) {
       std::fprintf(stderr, "%s\n", plotted.error().message.c_str());
       exit_code = 1;
     }

@@ -107,10 +107,9 @@ PolicyInputs inputs_from(const GuestModel& guest, std::int64_t now) {
   return in;
 }
 
-Controller::Controller(BenchPolicy policy, const GuestModel& guest)
-    : policy_(policy),
-      interval_seconds_(static_cast<std::int64_t>(AgentConfig{}.interval_seconds)) {
-  settings_ = policy_settings(AgentConfig{});
+Controller::Controller(BenchPolicy policy, const GuestModel& guest, const AgentConfig& config)
+    : policy_(policy), interval_seconds_(static_cast<std::int64_t>(config.interval_seconds)) {
+  settings_ = policy_settings(config);
   switch (policy) {
     case BenchPolicy::kNone:
       settings_.kind = PolicyKind::kNone;

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <utility>
 
+#include "xenballoon/config/agent_config.h"
 #include "xenballoon/policy/policy.h"
 #include "xenballoon/sim/simulation.h"
 
@@ -58,11 +59,12 @@ class Senpai {
 // same numbers the files show, without printing and parsing them 86400 times a guest).
 PolicyInputs inputs_from(const GuestModel& guest, std::int64_t now);
 
-// One guest's policy: decide() with the agent's default settings for that kind, every agent
-// interval (the kernel driver's own interval for `kernel`), or the oracle every second.
+// One guest's policy: decide() with `config`'s settings (the agent's defaults unless the bench
+// was told otherwise) for that kind, every agent interval (the kernel driver's own interval for
+// `kernel`), or the oracle every second.
 class Controller {
  public:
-  Controller(BenchPolicy policy, const GuestModel& guest);
+  Controller(BenchPolicy policy, const GuestModel& guest, const AgentConfig& config = {});
 
   void tick(GuestModel& guest, std::int64_t now);
 

@@ -16,7 +16,7 @@ Result<RunResult> run(const Scenario& scenario, BenchPolicy policy, const RunOpt
   result.scenario = scenario.name;
   result.policy = policy;
   for (const GuestModel& guest : guests) {
-    controllers.emplace_back(policy, guest);
+    controllers.emplace_back(policy, guest, options.agent);
     at_start.push_back(guest.snapshot());
     result.guests.push_back(GuestResult{guest.spec().name, guest.static_max_kib()});
   }
@@ -27,6 +27,7 @@ Result<RunResult> run(const Scenario& scenario, BenchPolicy policy, const RunOpt
   }
 
   const auto duration = static_cast<std::int64_t>(scenario.duration_seconds);
+  std::uint64_t plotted_stall_ns = guests.empty() ? 0 : guests.front().snapshot().psi_some.total_ns;
   for (std::int64_t now = 0; now < duration; ++now) {
     for (std::size_t i = 0; i < guests.size(); ++i) controllers[i].tick(guests[i], now);
     simulation.step();
@@ -41,12 +42,17 @@ Result<RunResult> run(const Scenario& scenario, BenchPolicy policy, const RunOpt
     }
     if (!guests.empty() && now % kPlotSampleSeconds == 0) {
       const GuestModel& guest = guests.front();
-      result.series.push_back(SeriesPoint{static_cast<double>(now) / kSecondsPerHour,
-                                          static_cast<double>(guest.allocation_needed_kib(
-                                              kib_from_pages(guest.workload().demand_pages()))) /
-                                              kKibPerMib,
-                                          static_cast<double>(guest.target_kib()) / kKibPerMib,
-                                          static_cast<double>(guest.current_kib()) / kKibPerMib});
+      const std::uint64_t stall_ns = guest.snapshot().psi_some.total_ns;
+      const double stall_percent = 100.0 * static_cast<double>(stall_ns - plotted_stall_ns) /
+                                   (static_cast<double>(kPlotSampleSeconds) * 1e9);
+      plotted_stall_ns = stall_ns;
+      result.series.push_back(SeriesPoint{
+          static_cast<double>(now) / kSecondsPerHour,
+          static_cast<double>(
+              guest.allocation_needed_kib(kib_from_pages(guest.workload().demand_pages()))) /
+              kKibPerMib,
+          static_cast<double>(guest.target_kib()) / kKibPerMib,
+          static_cast<double>(guest.current_kib()) / kKibPerMib, stall_percent});
     }
   }
 

@@ -46,6 +46,7 @@ struct SeriesPoint {
   double needed_mib = 0;
   double target_mib = 0;
   double allocation_mib = 0;
+  double psi_some_percent = 0;  // PSI some stall over the kPlotSampleSeconds before
 };
 
 struct RunResult {
@@ -91,6 +92,7 @@ struct RunResult {
 
 struct RunOptions {
   bool trace = false;  // fill RunResult::trace (xenballoon/sim/trace.h rows, prefixed)
+  AgentConfig agent;   // the policies' settings (the agent's defaults unless changed)
 };
 
 // Runs `scenario` to its end with every guest under `policy`.
