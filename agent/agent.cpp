@@ -144,7 +144,10 @@ void Agent::reload_config() {
       options_.config_path, config_, &load_agent_config,
       [this](auto& config) { options_.overrides.apply(config); },
       [](const auto& config) { return validate(config); });
-  if (!loaded) return;
+  if (!loaded) {
+    if (!options_.config_path.empty()) daemon::count_reload_error(daemon::ReloadFile::kConfig);
+    return;
+  }
   std::string old_procfs = config_.paths.procfs, old_sysfs = config_.paths.sysfs;
   config_ = std::move(*loaded);
   if (config_.paths.procfs != old_procfs || config_.paths.sysfs != old_sysfs) {
@@ -179,7 +182,10 @@ std::string Agent::render_metrics() {
                                  dom0});
     if (last_heartbeat_) g.heartbeat_unix_seconds = last_heartbeat_;
   }
-  return metrics::render_text({metrics::LabelledGuest{{}, &g, std::nullopt}}) + metrics_->render();
+  std::string text =
+      metrics::render_text({metrics::LabelledGuest{{}, &g, std::nullopt}}) + metrics_->render();
+  daemon::append_reload_errors(text, metrics::kConfigReloadErrors);
+  return text;
 }
 
 int Agent::run_once(std::ostream& out) {

@@ -11,6 +11,7 @@
 #include "xenballoon/config/reload.h"
 #include "xenballoon/daemon/loop.h"
 #include "xenballoon/daemon/signals.h"
+#include "xenballoon/daemon/web.h"
 #include "xenballoon/http/server.h"
 #include "xenballoon/util/log.h"
 #include "xenballoon/util/service_manager.h"
@@ -402,7 +403,10 @@ void Balancer::reload_config() {
       options_.config_path, config_, &load_balancer_config,
       [this](auto& config) { options_.overrides.apply(config); },
       [](const auto& config) { return validate(config); });
-  if (!loaded) return;
+  if (!loaded) {
+    if (!options_.config_path.empty()) daemon::count_reload_error(daemon::ReloadFile::kConfig);
+    return;
+  }
   const bool was_dry_run = dry_run();
   const auto old_progress = progress_options(config_);
   config_ = std::move(*loaded);
@@ -449,7 +453,9 @@ std::string Balancer::render_metrics() {
     copy = snapshot_;
   }
   copy.xenstore_connected = feed_.status().connected;
-  return render(copy);
+  std::string text = render(copy);
+  daemon::append_reload_errors(text, metrics::kBalancerConfigReloadErrors);
+  return text;
 }
 
 int Balancer::run() {

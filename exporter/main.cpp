@@ -100,7 +100,9 @@ int main(int argc, char** argv) {
       kProgram, "Memory statistics of every Xen guest on this host.",
       [&] {
         dom0::ScrapeContext context{&feed.status(), host ? host->read() : std::nullopt};
-        return dom0::render_exposition(cache, context);
+        std::string text = dom0::render_exposition(cache, context);
+        daemon::append_reload_errors(text, metrics::kExporterConfigReloadErrors);
+        return text;
       },
       [&] {
         if (!feed.status().connected) return daemon::Health{false, "not connected to xenstore\n"};

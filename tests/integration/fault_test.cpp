@@ -30,7 +30,7 @@
 #include "fault_control.h"
 #include "guest_env.h"
 #include "http_get.h"
-#include "sim_host.h"  // slurp
+#include "sim_host.h"  // slurp, spit
 #include "xs_proxy.h"
 
 using namespace xenballoon::testing;
@@ -63,15 +63,6 @@ std::size_t count_lines(const std::string& text, const std::string& needle) {
   std::size_t count = 0;
   while (std::getline(in, line)) count += line.find(needle) != std::string::npos ? 1 : 0;
   return count;
-}
-
-void spit(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc | std::ios::binary);
-    out << text;
-  }
-  fs::rename(tmp, path);
 }
 
 double metric_or_zero(GuestEnv& env, const std::string& series) {
@@ -394,7 +385,7 @@ TEST_CASE("the guest's xenstore connection cut mid-transaction is counted and re
   CHECK(count_lines(log, "lost xenstore") == 1);
   CHECK(count_lines(log, "reconnected to xenstore") == 1);
   CHECK(count_lines(log, "publication failed") == 1);
-  // The half-done transaction left nothing behind, and the agent still follows dom0.
+  // The agent still follows dom0.
   tick_by_target(env, 230000);
   CHECK(GuestEnv::wait_until([&] { return env.target_kb() == 230000u; }, 2s));
   CHECK(env.agent().running());
@@ -436,6 +427,17 @@ struct Dom0Daemon {
   ChildProcess process;
 };
 
+// The balancer's configuration for these tests (a step a second) in `dir`; returns its path.
+std::string write_balancer_config(const TempDir& dir, std::uint16_t port) {
+  const std::string path = dir.path() + "/balancer.yaml";
+  std::ofstream(path) << "interval_seconds: 1\nstuck_after_seconds: 30\nretry_after_seconds: 1\n"
+                         "host:\n  reserve_mib: 256\n  dom0_mib: 512\nweb:\n"
+                         "  listen_address: \"127.0.0.1:"
+                      << port << "\"\npidfile: " << dir.path()
+                      << "/balancer.pid\nlog_level: debug\n";
+  return path;
+}
+
 }  // namespace
 
 TEST_CASE("xenstored killed and restarted under the agent, exporter and balancer at once") {
@@ -471,12 +473,7 @@ TEST_CASE("xenstored killed and restarted under the agent, exporter and balancer
   const std::uint16_t balancer_port = free_port();
   const std::string host_file = dir.path() + "/host-memory";
   std::ofstream(host_file) << "total_kib 4194304\nfree_kib 2097152\n";
-  const std::string balancer_config = dir.path() + "/balancer.yaml";
-  std::ofstream(balancer_config) << "interval_seconds: 1\nstuck_after_seconds: 30\n"
-                                    "retry_after_seconds: 1\nhost:\n  reserve_mib: 256\n"
-                                    "  dom0_mib: 512\nweb:\n  listen_address: \"127.0.0.1:"
-                                 << balancer_port << "\"\npidfile: " << dir.path()
-                                 << "/balancer.pid\nlog_level: debug\n";
+  const std::string balancer_config = write_balancer_config(dir, balancer_port);
   Dom0Daemon balancer(
       "balancer",
       {XENBALLOON_BALANCER_BIN, "--config", balancer_config, "--host-memory-file", host_file},
@@ -553,4 +550,59 @@ TEST_CASE("xenstored killed and restarted under the agent, exporter and balancer
   CHECK(balancer.process.running());
   // Every value that reached target_kb: whole pages within [floor, static-max].
   check_every_write_in_bounds(faults, {kStaticMaxKib});
+}
+
+TEST_CASE("a SIGHUP with a broken configuration is refused, said once and counted by each daemon") {
+  GuestEnv env(kDirected);
+  TempDir dir;
+  const std::string web = dir.path() + "/web.yml";
+  std::ofstream(web) << "# plain HTTP, no users\n";
+  env.start_agent({"--web.config.file", web});
+  const std::uint16_t exporter_port = free_port();
+  Dom0Daemon exporter("exporter",
+                      {XENBALLOON_EXPORTER_BIN, "--web.listen-address",
+                       "127.0.0.1:" + std::to_string(exporter_port), "--web.config.file", web},
+                      env.xenstored(), dir, exporter_port);
+  const std::uint16_t balancer_port = free_port();
+  const std::string balancer_config = write_balancer_config(dir, balancer_port);
+  Dom0Daemon balancer(
+      "balancer",
+      {XENBALLOON_BALANCER_BIN, "--config", balancer_config, "--dry-run", "--web.config.file", web},
+      env.xenstored(), dir, balancer_port);
+
+  // Broken files: an unknown TLS key, a YAML key that does not exist. Two SIGHUPs each.
+  std::ofstream(web) << "tls_server_config:\n  bogus_key: 1\n";
+  std::ofstream(env.config_path()) << kDirected << "bogus_agent_key: 1\n";
+  std::ofstream(balancer_config, std::ios::app) << "bogus_balancer_key: 1\n";
+  const std::string web_refused = "keeping the running web configuration";
+  const std::string config_refused = "keeping the running configuration;";
+  for (std::size_t round = 1; round <= 2; ++round) {
+    INFO("SIGHUP " << round);
+    for (pid_t pid : {env.agent().pid(), exporter.process.pid(), balancer.process.pid()})
+      ::kill(pid, SIGHUP);
+    CHECK(GuestEnv::wait_until(
+        [&] {
+          return count_lines(env.agent_log(), web_refused) == round &&
+                 count_lines(env.agent_log(), config_refused) == round &&
+                 count_lines(exporter.log(), web_refused) == round &&
+                 count_lines(balancer.log(), web_refused) == round &&
+                 count_lines(balancer.log(), config_refused) == round;
+        },
+        5s));
+  }
+  CHECK(env.metric("xenballoon_config_reload_errors_total{file=\"config\"}") == 2.0);
+  CHECK(env.metric("xenballoon_config_reload_errors_total{file=\"web\"}") == 2.0);
+  CHECK(exporter.value("xenballoon_exporter_config_reload_errors_total", "file=\"web\"") == 2.0);
+  CHECK(exporter.value("xenballoon_exporter_config_reload_errors_total", "file=\"config\"") == 0.0);
+  CHECK(balancer.value("xenballoon_balancer_config_reload_errors_total", "file=\"config\"") == 2.0);
+  CHECK(balancer.value("xenballoon_balancer_config_reload_errors_total", "file=\"web\"") == 2.0);
+  // The bad keys are named; every daemon still serves, and the agent still follows dom0.
+  CHECK(count_lines(env.agent_log(), "bogus_agent_key") >= 2);
+  CHECK(count_lines(balancer.log(), "bogus_balancer_key") >= 2);
+  CHECK(count_lines(exporter.log(), "bogus_key") == 2);
+  tick_by_target(env, 230000);
+  CHECK(GuestEnv::wait_until([&] { return env.target_kb() == 230000u; }, 2s));
+  CHECK(env.agent().running());
+  CHECK(exporter.process.running());
+  CHECK(balancer.process.running());
 }

@@ -7,21 +7,12 @@
 #include <thread>
 
 #include "http_get.h"
-#include "sim_host.h"  // slurp
+#include "sim_host.h"  // slurp, spit
 
 namespace xenballoon::testing {
 namespace fs = std::filesystem;
 
 namespace {
-
-void spit(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-  }
-  fs::rename(tmp, path);
-}
 
 // Replaces the number on the line starting with `prefix`.
 std::string replace_line_number(const std::string& text, const std::string& prefix,

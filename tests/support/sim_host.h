@@ -30,6 +30,10 @@ std::optional<SimState> read_sim_state(const std::string& path, std::size_t gues
 // The whole file, or "" when it cannot be read.
 std::string slurp(const std::string& path);
 
+// Replaces `path` with `text` at once (a temporary file beside it, renamed over it), as the
+// kernel's files change under a reader: never half written.
+void spit(const std::string& path, const std::string& text);
+
 // The process exists (possibly a zombie not yet reaped).
 bool pid_alive(pid_t pid);
 

@@ -1,10 +1,31 @@
 #include "xenballoon/daemon/web.h"
 
+#include <atomic>
 #include <utility>
 
+#include "xenballoon/metrics/text_writer.h"
 #include "xenballoon/util/log.h"
 
 namespace xenballoon::daemon {
+namespace {
+
+std::atomic<std::uint64_t> reload_errors[2];  // by ReloadFile
+
+}  // namespace
+
+void count_reload_error(ReloadFile file) {
+  reload_errors[static_cast<int>(file)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void append_reload_errors(std::string& out, const metrics::Family& family) {
+  metrics::append_header(out, family);
+  for (const auto& [file, label] :
+       {std::pair{ReloadFile::kConfig, "config"}, std::pair{ReloadFile::kWeb, "web"}}) {
+    out += std::string(family.name) + "{file=\"" + label + "\"} ";
+    metrics::append_number(out, reload_errors[static_cast<int>(file)].load());
+    out += '\n';
+  }
+}
 
 std::string landing_page(std::string_view program, std::string_view description) {
   const std::string name(program);
@@ -60,12 +81,14 @@ void reload_web_config(http::Server& server, const std::string& path) {
     }
     log::error("SIGHUP: keeping the running web configuration; " + path +
                " is invalid: " + problems);
+    count_reload_error(ReloadFile::kWeb);
     return;
   }
   const bool tls = loaded->tls.has_value();
   const std::size_t users = loaded->basic_auth_users.size();
   if (auto applied = server.apply(std::move(*loaded)); !applied) {
     log::error("SIGHUP: web configuration " + path + " not applied: " + applied.error().message);
+    count_reload_error(ReloadFile::kWeb);
     return;
   }
   log::info("SIGHUP: web configuration reloaded from " + path + " (" +

@@ -1,8 +1,9 @@
 // What every xenballoon program that serves HTTP serves besides its metrics: a landing page
 // (the program's name, one line on what it is, links to /metrics and /healthz) and /healthz;
-// and how each reads and reloads its --web.config.file (TLS, basic auth: http/web_config.h).
-// The server itself is http/server.h. Thread-safe: the handlers copy what they are given, and
-// the callbacks they call run on the server's worker threads (they must be thread-safe).
+// and how each reads and reloads its --web.config.file (TLS, basic auth: http/web_config.h),
+// counting the reloads it refuses. The server itself is http/server.h. Thread-safe: the handlers
+// copy what they are given, the callbacks they call run on the server's worker threads (they
+// must be thread-safe), and the refused-reload counts are atomics of the process.
 #pragma once
 
 #include <functional>
@@ -12,6 +13,7 @@
 
 #include "xenballoon/http/server.h"
 #include "xenballoon/http/web_config.h"
+#include "xenballoon/metrics/vocabulary.h"
 #include "xenballoon/result.h"
 
 namespace xenballoon::daemon {
@@ -46,7 +48,16 @@ Result<http::WebConfig> load_web_config(const std::string& path);
 
 // SIGHUP: reads `path` again and applies it to `server` (users and headers at once, a restarted
 // listener when TLS settings changed). An invalid file is refused with one log line naming every
-// problem, and the running web configuration stays. Nothing happens for an empty path.
+// problem and counted (ReloadFile::kWeb), and the running web configuration stays. Nothing
+// happens for an empty path.
 void reload_web_config(http::Server& server, const std::string& path);
+
+// The file a SIGHUP reload refused: the daemon's YAML configuration or its --web.config.file.
+enum class ReloadFile { kConfig, kWeb };
+// Counts one refused reload of `file` in this process.
+void count_reload_error(ReloadFile file);
+// `family` (a counter labelled file="config" and file="web") with this process's counts, in the
+// Prometheus text format, appended to `out`.
+void append_reload_errors(std::string& out, const metrics::Family& family);
 
 }  // namespace xenballoon::daemon

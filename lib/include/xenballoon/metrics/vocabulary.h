@@ -84,6 +84,9 @@ inline constexpr Family kReadErrors{
     "xenballoon_read_errors_total", Type::kCounter,
     "Failed reads of /proc and the balloon driver, by source and error (errno name, or "
     "malformed)."};
+inline constexpr Family kConfigReloadErrors{
+    "xenballoon_config_reload_errors_total", Type::kCounter,
+    "SIGHUP reloads refused (the running configuration kept), by file (config, web)."};
 inline constexpr Family kOverrideErrors{
     "xenballoon_override_errors_total", Type::kCounter,
     "dom0 override values ignored because they were invalid, by key."};
@@ -118,6 +121,9 @@ inline constexpr Family kCacheUpdates{"xenballoon_exporter_cache_updates_total",
                                       "Values re-read from xenstore after a watch event."};
 inline constexpr Family kExporterReconnects{"xenballoon_exporter_xenstore_reconnects_total",
                                             Type::kCounter, "Successful xenstore reconnections."};
+inline constexpr Family kExporterConfigReloadErrors{
+    "xenballoon_exporter_config_reload_errors_total", Type::kCounter,
+    "SIGHUP reloads refused (the running configuration kept), by file (config, web)."};
 inline constexpr Family kExporterConnected{"xenballoon_exporter_xenstore_connected", Type::kGauge,
                                            "1 while connected to xenstore."};
 inline constexpr Family kScrapeDuration{"xenballoon_exporter_scrape_duration_seconds", Type::kGauge,
@@ -167,6 +173,9 @@ inline constexpr Family kBalancerBalancing{
     "1 while the balancer plans steps (xenstore connected and host memory known)."};
 inline constexpr Family kBalancerDryRun{"xenballoon_balancer_dry_run", Type::kGauge,
                                         "1 in a dry run (targets computed, never set)."};
+inline constexpr Family kBalancerConfigReloadErrors{
+    "xenballoon_balancer_config_reload_errors_total", Type::kCounter,
+    "SIGHUP reloads refused (the running configuration kept), by file (config, web)."};
 inline constexpr Family kBalancerXenstoreConnected{"xenballoon_balancer_xenstore_connected",
                                                    Type::kGauge, "1 while connected to xenstore."};
 inline constexpr Family kBalancerDecisions{"xenballoon_balancer_decisions_total", Type::kCounter,
