@@ -68,7 +68,7 @@ growing, contention). --seed mixes N into every guest's seed (0: as written);
 --hours cuts every scenario short; --policy runs only the policies named (the
 oracle and classic, which the goals compare with, always run); --no-swap takes
 every guest's swap away; --balloon-rate sets the balloon speed (MiB/s, default
-as the scenario says); --headroom-min sets pressure-v2's least spike headroom
+as the scenario says) and pressure-v2's pressure.balloon_rate_mib_per_s; --headroom-min sets pressure-v2's least spike headroom
 (pressure.headroom_min_mib); --plot draws every scenario and policy in one PNG,
 --plot-dir one PNG per scenario (needed memory, oracle, pressure and
 pressure-v2 allocation, PSI stall); --trace writes every guest's state every
@@ -172,6 +172,10 @@ int main(int argc, char** argv) {
       if (!wanted) continue;
       RunOptions run_options;
       run_options.trace = !options->trace_path.empty();
+      // The agent is told the host's balloon speed, as docs/policies.md asks.
+      if (options->balloon_rate_mib_per_s) {
+        run_options.agent.pressure.balloon_rate_mib_per_s = *options->balloon_rate_mib_per_s;
+      }
       if (options->headroom_min_mib) {
         run_options.agent.pressure.headroom_min_mib = *options->headroom_min_mib;
         run_options.agent.pressure.headroom_max_mib =
