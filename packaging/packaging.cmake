@@ -180,8 +180,9 @@ set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_AGENT_PACKAGE_NAME xenballoon-agent)
 set(CPACK_DEBIAN_DOM0_PACKAGE_NAME xenballoon-dom0)
-# The maintainer scripts use deb-systemd-helper and deb-systemd-invoke.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "init-system-helpers (>= 1.52)")
+# The maintainer scripts use deb-systemd-helper and deb-systemd-invoke; the units' ExecReload
+# /bin/kill (procps; not in a minimal system).
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "init-system-helpers (>= 1.52), procps")
 # Opened with dlopen(), which shlibdeps cannot see: libssl (TLS and basic auth, when configured),
 # libxenctrl and libxenlight (the exporter's host memory, the balancer's maximum memory).
 set(CPACK_DEBIAN_AGENT_PACKAGE_RECOMMENDS "libssl3")  # TLS and basic auth, loaded when used
@@ -201,6 +202,7 @@ set(CPACK_RPM_PACKAGE_RELEASE ${XENBALLOON_PACKAGE_RELEASE})
 set(CPACK_RPM_PACKAGE_LICENSE "LicenseRef-xenballoon-unlicensed")
 set(CPACK_RPM_PACKAGE_GROUP "System Environment/Daemons")
 set(CPACK_RPM_PACKAGE_AUTOREQ ON)
+set(CPACK_RPM_PACKAGE_REQUIRES "/usr/bin/kill")  # the units' ExecReload
 set(CPACK_RPM_PACKAGE_SUGGESTS "openssl-libs, xen-libs")
 set(CPACK_RPM_AGENT_PACKAGE_NAME xenballoon-agent)
 set(CPACK_RPM_DOM0_PACKAGE_NAME xenballoon-dom0)
@@ -231,6 +233,7 @@ endforeach()
 set(CPACK_RPM_SPEC_MORE_DEFINE "%define packager ${CPACK_PACKAGE_CONTACT}")
 set(CPACK_RPM_CHANGELOG_FILE ${_pkg_src}/rpm/changelog)
 
+set(CPACK_PRE_BUILD_SCRIPTS ${_pkg_src}/cpack-pre-build.cmake)
 set(CPACK_GENERATOR DEB RPM)
 set(CPACK_SOURCE_GENERATOR "")
 include(CPack)
