@@ -13,10 +13,18 @@ mkdir -p "$work/current" "$work/next"
 cpack -G "DEB;RPM" --config "$build/CPackConfig.cmake" -B "$work/cpack" >"$work/cpack.log" 2>&1 ||
     { cat "$work/cpack.log" >&2; exit 1; }
 mv "$work/cpack"/*.deb "$work/cpack"/*.rpm "$work/current/"
-cpack -G DEB --config "$build/CPackConfig.cmake" -B "$work/cpack" \
-    -D CPACK_DEBIAN_PACKAGE_RELEASE=$((release + 1)) >>"$work/cpack.log" 2>&1 ||
-    { cat "$work/cpack.log" >&2; exit 1; }
-mv "$work/cpack"/*.deb "$work/next/"
+# The upgrade's package: the same .deb repacked one release up (a second cpack run would install
+# and strip everything again for the same files).
+for deb in "$work"/current/*.deb; do
+    x=$work/cpack/repack
+    rm -rf "$x"
+    dpkg-deb -R "$deb" "$x"
+    version=$(sed -n 's/^Version: //p' "$x/DEBIAN/control")
+    next=${version%-*}-$((release + 1))
+    sed -i "s/^Version: .*/Version: $next/" "$x/DEBIAN/control"
+    dpkg-deb --root-owner-group -Zxz -b "$x" "$work/next/$(basename "${deb/_${version}_/_${next}_}")" >/dev/null
+    rm -rf "$x"
+done
 ls -l "$work/current" "$work/next"
 for deb in "$work/current"/*.deb; do
     echo "== $(basename "$deb")"

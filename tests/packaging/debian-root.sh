@@ -11,8 +11,8 @@
 # flock(1). Only the last line of stdout is the tarball; exit status 2: it could not be made.
 set -euo pipefail
 
-RECIPE=bookworm-r1  # bump when the base package list or the layout changes
-BASE=(systemd systemd-sysv dbus-broker procps)
+RECIPE=bookworm-r2  # bump when the base package list or the layout changes
+BASE=(systemd systemd-sysv)
 CACHE=${XENBALLOON_PACKAGING_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/xenballoon-packaging}
 
 die() { echo "debian-root: ERROR: $*" >&2; exit 2; }

@@ -95,6 +95,7 @@ check_rpm() {
     grep -q 'xen_present' <<<"$scripts" || fail "$rpm: the scripts do not detect Xen"
     grep -q '^libxenstore.so.4()(64bit)' <<<"$requires" || fail "$rpm: no automatic libxenstore requirement"
     grep -q '^libstdc++.so.6' <<<"$requires" || fail "$rpm: no automatic libstdc++ requirement"
+    grep -q '^/etc/init.d' <<<"$files" && fail "$rpm: an LSB init script (RHEL-like systems run systemd)"
     # only owned paths: no system directory (they would conflict with the filesystem package)
     grep -Eqx '/(etc|usr|usr/bin|usr/sbin|usr/lib|usr/share|etc/default|etc/init.d|usr/lib/systemd/system)' \
         <<<"$files" && fail "$rpm: claims a system directory"
@@ -108,7 +109,7 @@ rm -rf "$work/rpm-x" && mkdir -p "$work/rpm-x"
 agent_rpm=$(ls "$work"/current/xenballoon-agent-*.rpm)
 dom0_rpm=$(ls "$work"/current/xenballoon-dom0-*.rpm)
 check_rpm "$agent_rpm" /usr/sbin/xenballoond /usr/lib/systemd/system/xenballoond.service \
-    /etc/init.d/xenballoond /usr/share/man/man8/xenballoond.8.gz \
+    /usr/share/man/man8/xenballoond.8.gz \
     config:/etc/xenballoon/xenballoond.yaml config:/etc/default/xenballoond
 check_rpm "$dom0_rpm" /usr/bin/xenballoon-exporter /usr/bin/xenballoon-monitor \
     /usr/sbin/xenballoon-balancer /usr/lib/systemd/system/xenballoon-exporter.service \
