@@ -758,6 +758,29 @@ TEST_CASE("sim: the trace reads the same from the model and from the files a rea
   CHECK_THAT(bad_target.error().message, Contains("target_kb: expected a number"));
 }
 
+TEST_CASE("sim: the captured real guest's files give a trace row the booted model matches") {
+  const std::string dir = "sys/devices/system/xen_memory/xen_memory0/";
+  auto real = trace_sample_from_text(7, capture("proc/meminfo"), capture("proc/vmstat"),
+                                     capture("proc/pressure/memory"), capture(dir + "target_kb"),
+                                     capture(dir + "info/current_kb"));
+  REQUIRE(real.ok());
+  CHECK(real->mem_total_kib == 204924);
+  CHECK(real->current_kib == 262144);
+  CHECK(real->target_kib == 262144);
+  // A freshly booted model of the same guest shows the same sizes and counters.
+  Host host(pages_from_mib(1024));
+  GuestModel guest = boot(captured_guest(), host);
+  TraceSample model = trace_sample(guest.snapshot());
+  model.second = 7;
+  CHECK(model.mem_total_kib == real->mem_total_kib);
+  CHECK(model.committed_as_kib == real->committed_as_kib);
+  CHECK(model.swap_total_kib == real->swap_total_kib);
+  CHECK(model.workingset_refault_file == real->workingset_refault_file);
+  CHECK(model.psi_some_total_us == real->psi_some_total_us);
+  CHECK(model.target_kib == real->target_kib);
+  CHECK(model.current_kib == real->current_kib);
+}
+
 // ---------------------------------------------------------------------------------------------
 // PSI
 
