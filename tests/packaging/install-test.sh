@@ -86,7 +86,11 @@ boot() {
     cp -r "$work/packages" "$root/root/packages"
     install -m 0755 "$xenstored_lite" "$root/usr/local/sbin/xenstored-lite"
     mount -t proc proc "$root/proc"
-    mount -t sysfs sysfs "$root/sys"
+    # The kernel's settings are the machine's: read-only, as in a container (systemd-sysctl and
+    # the like then leave them alone).
+    mount --bind "$root/proc/sys" "$root/proc/sys"
+    mount -o remount,bind,ro "$root/proc/sys"
+    mount -t sysfs -o ro sysfs "$root/sys"
     mount --rbind /dev "$root/dev"
     exec chroot "$root" /usr/bin/env -i container=xenballoon-test /lib/systemd/systemd
 }
@@ -161,6 +165,8 @@ for unit in xenballoond xenballoon-exporter xenballoon-balancer; do
     verify=$(in_root systemd-analyze verify --man=no /usr/lib/systemd/system/$unit.service 2>&1 || true)
     check "systemd-analyze verify $unit.service prints nothing${verify:+: $verify}" test -z "$verify"
 done
+check "the machine's kernel settings are left alone (systemd-sysctl skipped)" \
+    test "$(prop systemd-sysctl ConditionResult)" = no
 check "the init script is registered for runlevel 2" in_root sh -c "ls /etc/rc2.d/S*xenballoond >/dev/null"
 
 # No Xen here: drop the units' Xen conditions, dry-run the agent, a xenstored-lite for the exporter.
