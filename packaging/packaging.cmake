@@ -26,7 +26,10 @@ set(_man_pages
 find_program(HELP2MAN help2man)
 find_program(GZIP gzip)
 set(XENBALLOON_MAN_PAGES "")
-if(HELP2MAN AND GZIP)
+# Not in the sanitizer and fuzzing trees: no package is built from them.
+if(XENBALLOON_SANITIZE OR XENBALLOON_FUZZ)
+  message(STATUS "No man pages in a sanitizer or fuzzing tree")
+elseif(HELP2MAN AND GZIP)
   foreach(_entry IN LISTS _man_pages)
     string(REPLACE "|" ";" _fields "${_entry}")
     list(GET _fields 0 _prog)
