@@ -84,6 +84,7 @@ void XsProxy::run() {
     }
     if (::poll(fds.data(), fds.size(), 1000) < 0) continue;
     if (fds[0].revents != 0) break;
+    const std::size_t polled = pairs.size();  // a connection accepted now waits for the next poll
     if (fds[1].revents & POLLIN) {
       int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
       int upstream = client >= 0 ? unix_socket(upstream_path_, false) : -1;
@@ -95,7 +96,7 @@ void XsProxy::run() {
       }
     }
     char buf[65536];
-    for (std::size_t i = 0; i < pairs.size(); ++i) {
+    for (std::size_t i = 0; i < polled; ++i) {
       Pair& p = pairs[i];
       const pollfd& c = fds[2 + 2 * i];
       const pollfd& u = fds[3 + 2 * i];
