@@ -2,9 +2,10 @@
 # Runs every test: installs what is missing, builds a normal tree (build/) and an
 # AddressSanitizer + UndefinedBehaviorSanitizer tree (build-asan/), and runs ctest in both.
 # Run once, in the normal tree: the real-Xen scenarios (label real-xen, QEMU; in the background from
-# the moment the normal tree is built), the dashboard checks
-# (label dashboards: Python, npm and chromium, no C++ of ours) and the alert checks (label alerts:
-# promtool, amtool, and a live Prometheus + Alertmanager run whose C++ is the test's own).
+# the moment the normal tree is built), the dashboard checks (label dashboards: Python, npm and
+# chromium, no C++ of ours), the alert checks (label alerts: promtool, amtool, and a live
+# Prometheus + Alertmanager run whose C++ is the test's own) and the packaging checks (label packaging: the .deb and .rpm of the normal tree, installed in a
+# debootstrap root booted with systemd).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -51,7 +52,7 @@ echo "== ctest: build/ =="
 ctest --test-dir build --output-on-failure -j "$ctest_jobs" -LE real-xen || rc=1
 phase_done "ctest build/"
 echo "== ctest: build-asan/ (sanitizers) =="
-ctest --test-dir build-asan --output-on-failure -j "$ctest_jobs" -LE 'real-xen|dashboards|alerts' || rc=1
+ctest --test-dir build-asan --output-on-failure -j "$ctest_jobs" -LE 'real-xen|dashboards|alerts|packaging' || rc=1
 phase_done "ctest build-asan/"
 
 echo "== ctest: build/ real-Xen scenarios (started $((SECONDS - xen_start)) s ago) =="
