@@ -4,8 +4,9 @@
 # Run once, in the normal tree: the real-Xen scenarios (label real-xen, QEMU; in the background from
 # the moment the normal tree is built), the dashboard checks (label dashboards: Python, npm and
 # chromium, no C++ of ours), the alert checks (label alerts: promtool, amtool, and a live
-# Prometheus + Alertmanager run whose C++ is the test's own) and the packaging checks (label packaging: the .deb and .rpm of the normal tree, installed in a
-# debootstrap root booted with systemd).
+# Prometheus + Alertmanager run whose C++ is the test's own) and the packaging checks (label
+# packaging: the .deb and .rpm of the normal tree, installed in a debootstrap root booted with
+# systemd).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
