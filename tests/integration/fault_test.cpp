@@ -96,6 +96,17 @@ void check_every_write_in_bounds(const FaultControl& faults,
   }
 }
 
+// The balancer's configuration for these tests (a step a second) in `dir`; returns its path.
+std::string write_balancer_config(const TempDir& dir, std::uint16_t port) {
+  const std::string path = dir.path() + "/balancer.yaml";
+  std::ofstream(path) << "interval_seconds: 1\nstuck_after_seconds: 30\nretry_after_seconds: 1\n"
+                         "host:\n  reserve_mib: 256\n  dom0_mib: 512\nweb:\n"
+                         "  listen_address: \"127.0.0.1:"
+                      << port << "\"\npidfile: " << dir.path()
+                      << "/balancer.pid\nlog_level: debug\n";
+  return path;
+}
+
 // The guest kernel's side of the balloon, on its own thread: each target_kb is reached at once
 // (info/current_kb) and MemTotal follows it, `overhead_kib` below. Stopped by the destructor.
 class KernelBalloon {
@@ -358,11 +369,31 @@ TEST_CASE("an unwritable pidfile directory or a taken metrics port refuse the st
                             env.procfs(), "--path.sysfs", env.sysfs(), "--web.listen-address",
                             "127.0.0.1:" + std::to_string(port), "--pidfile", env.pidfile()},
                            env_vars, 10s);
-  ::close(holder);
   CHECK(taken.exit_code == 1);
   CHECK(count_lines(taken.err, "cannot listen on 127.0.0.1:" + std::to_string(port)) == 1);
   CHECK(count_lines(taken.err, "error") == 1);
   CHECK_FALSE(fs::exists(env.pidfile()));
+
+  // The balancer likewise: its configuration listens on the taken port.
+  TempDir dir;
+  const std::string config = write_balancer_config(dir, port);
+  auto balancer_env = faults.env();
+  for (const auto& [name, value] : env.xenstored().env_for(0)) balancer_env[name] = value;
+  const std::string balancer_pidfile = locked + "/balancer.pid";
+  faults.set({"fail open EACCES " + balancer_pidfile});
+  auto balancer_refused =
+      run_command({XENBALLOON_BALANCER_BIN, "--config", config, "--pidfile", balancer_pidfile,
+                   "--web.listen-address", "127.0.0.1:" + std::to_string(free_port())},
+                  balancer_env, 10s);
+  CHECK(balancer_refused.exit_code == 1);
+  CHECK(count_lines(balancer_refused.err,
+                    "cannot open pidfile " + balancer_pidfile + ": Permission denied") == 1);
+  auto balancer_taken =
+      run_command({XENBALLOON_BALANCER_BIN, "--config", config}, balancer_env, 10s);
+  ::close(holder);
+  CHECK(balancer_taken.exit_code == 1);
+  CHECK(count_lines(balancer_taken.err, "cannot listen on 127.0.0.1:" + std::to_string(port)) == 1);
+  CHECK_FALSE(fs::exists(dir.path() + "/balancer.pid"));
   // Neither start wrote a balloon target.
   CHECK(slurp(target_kb_path(env)) == target_before);
 }
@@ -426,17 +457,6 @@ struct Dom0Daemon {
   std::uint16_t port;
   ChildProcess process;
 };
-
-// The balancer's configuration for these tests (a step a second) in `dir`; returns its path.
-std::string write_balancer_config(const TempDir& dir, std::uint16_t port) {
-  const std::string path = dir.path() + "/balancer.yaml";
-  std::ofstream(path) << "interval_seconds: 1\nstuck_after_seconds: 30\nretry_after_seconds: 1\n"
-                         "host:\n  reserve_mib: 256\n  dom0_mib: 512\nweb:\n"
-                         "  listen_address: \"127.0.0.1:"
-                      << port << "\"\npidfile: " << dir.path()
-                      << "/balancer.pid\nlog_level: debug\n";
-  return path;
-}
 
 }  // namespace
 
