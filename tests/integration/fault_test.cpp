@@ -324,8 +324,10 @@ TEST_CASE("a wall clock jump of an hour either way changes neither tick spacing 
     if (i > 0) {
       const double spacing =
           static_cast<double>(seen[i].monotonic_ns - seen[i - 1].monotonic_ns) / 1e9;
-      CHECK(spacing >= 0.8);
-      CHECK(spacing <= 1.3);
+      // A wall-clock interval would tick at once after the jump forwards and not for an hour
+      // after the one backwards; the slack is for a loaded machine.
+      CHECK(spacing >= 0.6);
+      CHECK(spacing <= 1.6);
     }
     level = std::stoull(seen[i].data);
   }
