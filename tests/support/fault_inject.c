@@ -132,7 +132,9 @@ static void refresh(void) {
   close(fd);
   if (n <= 0) return;
   text[n] = '\0';
-  for (char* line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) parse_line(line);
+  char* rest = NULL;
+  for (char* line = strtok_r(text, "\n", &rest); line != NULL; line = strtok_r(NULL, "\n", &rest))
+    parse_line(line);
 }
 
 // The errno a rule for `op` on `path` gives, or 0.
