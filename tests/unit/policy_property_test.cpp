@@ -392,7 +392,6 @@ TEST_CASE("pressure properties over random guests") {
   const int count = sequences();
   constexpr int kTicks = 30;
   std::uint64_t ticks = 0, shrinks = 0, growths = 0, spikes = 0, skips = 0, cooldown_holds = 0;
-  std::uint64_t holds_defeated = 0;
 
   for (int sequence = 0; sequence < count; ++sequence) {
     PolicySettings settings;
@@ -515,14 +514,6 @@ TEST_CASE("pressure properties over random guests") {
           guest.committed + tuning.reserve_mib * kMib + (current - (current - guest.overhead)),
           floor);
       PROPERTY(decision.goal_kib == goal);
-      // Known defect (see "a shrink hold survives dom0 lowering its target by less than 1 MiB"
-      // below): dom0's target cut just below the balloon target turns a held tick into the rest of
-      // the way to the goal. The bound holds; the hold and step checks skip those ticks.
-      if (ceiling < before && before - page(ceiling) < kFinishStepKib && target < page(ceiling)) {
-        ++holds_defeated;
-        guest.balloon_target = target;
-        continue;
-      }
       if (pressure) {
         // No shrink while pressure is signalled (dom0 lowering the ceiling aside) ...
         PROPERTY(target >= page(std::min(before, ceiling)));
@@ -571,16 +562,13 @@ TEST_CASE("pressure properties over random guests") {
   CHECK(spikes > n * 3);
   CHECK(skips > n / 3);
   CHECK(cooldown_holds > n / 3);
-  // About one tick in 100,000 (the known defect above); more would mean a new one.
-  CHECK(holds_defeated <= n / 1000 + 10);
 }
 
-TEST_CASE("a shrink hold survives dom0 lowering its target by less than 1 MiB", "[!shouldfail]") {
+TEST_CASE("a shrink hold survives dom0 lowering its target by less than 1 MiB") {
   // Found by the pressure property above (sequence 92944, tick 3): the vmstat history is too short
-  // to allow a shrink and dom0's target is 731 KiB below the balloon target. The hold should keep
-  // the balloon at dom0's target (4833272 KiB in pages); finish_target_kib() sees a step of
-  // under 1 MiB towards the goal and finishes it, to 1015460 KiB. Marked "should fail" until
-  // lib/src/policy decides (its owners); the bound itself holds.
+  // to allow a shrink and dom0's target is 731 KiB below the balloon target. The hold keeps the
+  // balloon at dom0's target (4833272 KiB in pages); the ceiling's step of under 1 MiB used to be
+  // "finished" all the way to the goal, 1015460 KiB.
   PolicySettings settings;
   settings.uphysteresis = 3;
   settings.downhysteresis = 11;

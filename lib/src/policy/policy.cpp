@@ -507,8 +507,14 @@ Decision decide(const PolicyInputs& in, PolicyState& state, const PolicySettings
       stepped > *reference) {
     state.last_pressure_growth = in.now;
   }
-  const std::uint64_t target = finish_target_kib(stepped, in.balloon_target_kib, decision.goal_kib,
-                                                 decision.floor_kib, decision.ceiling_kib);
+  // A step the ceiling made is not finished: when dom0 lowers its target under a hold (or under
+  // a step that stayed above it), the step of under 1 MiB down to the new ceiling is dom0's, not
+  // the end of a hysteresis, and finishing it would shrink the guest all the way to its goal.
+  const std::uint64_t target =
+      unclamped > decision.ceiling_kib
+          ? stepped / kKibPerPage * kKibPerPage
+          : finish_target_kib(stepped, in.balloon_target_kib, decision.goal_kib, decision.floor_kib,
+                              decision.ceiling_kib);
   decision.target_kib = target;
   decision.direction = direction_from(reference, target);
   return decision;
