@@ -523,7 +523,9 @@ def guest():
         timeseries("Agent errors", "ops", [
             q("sum by (operation, error) (rate(xenballoon_xenstore_errors_total{" + AGENT + "}[$__rate_interval])) or sum(0 * xenballoon_xenstore_connected{" + AGENT + "})",
               "xenstore {{operation}} {{error}}"),
-            q("rate(xenballoon_balloon_write_errors_total{" + AGENT + "}[$__rate_interval])", "balloon writes failed"),
+            q("sum by (error) (rate(xenballoon_balloon_write_errors_total{" + AGENT + "}[$__rate_interval]))", "balloon write {{error}}"),
+            q("sum by (source, error) (rate(xenballoon_read_errors_total{" + AGENT + "}[$__rate_interval])) or sum(0 * xenballoon_xenstore_connected{" + AGENT + "})",
+              "read {{source}} {{error}}"),
             q("rate(xenballoon_publications_total{" + AGENT + ',result="error"}[$__rate_interval])', "publications failed"),
             q("sum by (key) (rate(xenballoon_override_errors_total{" + AGENT + "}[$__rate_interval])) or sum(0 * xenballoon_xenstore_connected{" + AGENT + "})",
               "override {{key}} refused"),
