@@ -56,8 +56,14 @@ std::vector<RecordedWrite> FaultControl::recorded() const {
 }
 
 bool under_address_sanitizer() {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__)  // GCC
   return true;
+#elif defined(__has_feature)  // clang (14 does not define __SANITIZE_ADDRESS__)
+#if __has_feature(address_sanitizer)
+  return true;
+#else
+  return false;
+#endif
 #else
   return false;
 #endif
