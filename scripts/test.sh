@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: installs what is missing, builds a normal tree (build/) and an
-# AddressSanitizer + UndefinedBehaviorSanitizer tree (build-asan/), and runs ctest in both.
+# Runs every test: installs what is missing, builds a normal tree (build/, gcc) and an
+# AddressSanitizer + UndefinedBehaviorSanitizer tree (build-asan/, clang, with the libFuzzer
+# targets and their smoke runs: docs/fuzzing.md), and runs ctest in both.
 # Run once, in the normal tree: the real-Xen scenarios (label real-xen, QEMU; in the background from
 # the moment the normal tree is built), the dashboard checks (label dashboards: Python, npm and
 # chromium, no C++ of ours), the alert checks (label alerts: promtool, amtool, and a live
@@ -25,7 +26,14 @@ phase_done "install-deps"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
   >/dev/null
+# The sanitizer tree is a clang tree, so that it also builds the fuzz targets (XENBALLOON_FUZZ); one
+# configured with another compiler is made anew.
+if [[ -f build-asan/CMakeCache.txt ]] &&
+  ! grep -q '^CMAKE_CXX_COMPILER:[A-Z]*=.*clang++' build-asan/CMakeCache.txt; then
+  rm -rf build-asan
+fi
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DXENBALLOON_SANITIZE=ON \
+  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DXENBALLOON_FUZZ=ON \
   -DCMAKE_C_FLAGS_DEBUG=-g1 -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DXENBALLOON_BENCHMARKS=OFF >/dev/null
 cmake --build build -j "$jobs"
 phase_done "build build/"
