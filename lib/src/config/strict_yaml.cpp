@@ -1,11 +1,13 @@
 #include "xenballoon/config/strict_yaml.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <set>
+#include <sstream>
 #include <utility>
 
 #include "xenballoon/util/parse.h"
@@ -24,6 +26,40 @@ struct Node::Impl {
 };
 
 namespace {
+
+// yaml-cpp 0.7's LoadAll never returns on a text with a ',' where a document's top node would
+// start ("," or "&a ,", found by tests/fuzz): it leaves the ',' where it is and makes an empty
+// document of it, again and again. Its event parser shows that as a document starting where the
+// one before it did; the mark of that place, or nullopt.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+std::optional<YAML::Mark> stuck_at(const std::string& yaml) {
+  std::istringstream in(yaml);
+  YAML::Parser parser(in);
+  DocumentStarts documents;
+  while (parser.HandleNextDocument(documents)) {
+    const std::vector<YAML::Mark>& starts = documents.starts;
+    if (starts.size() >= 2 && starts[starts.size() - 1].pos == starts[starts.size() - 2].pos) {
+      return starts.back();
+    }
+  }
+  return std::nullopt;
+}
 
 int line_of(const YAML::Node& node) {
   const YAML::Mark mark = node.Mark();
@@ -123,7 +159,15 @@ Reader::Reader(std::string source_name, QuotedScalars quoted)
 std::optional<Node> Reader::parse_document(std::string_view text, DocumentRule rule) {
   std::vector<YAML::Node> documents;
   try {
-    documents = YAML::LoadAll(std::string(text));
+    const std::string yaml(text);
+    if (const std::optional<YAML::Mark> stuck = stuck_at(yaml)) {
+      const std::size_t at = static_cast<std::size_t>(stuck->pos);
+      error(stuck->line + 1, "",
+            "YAML syntax error: unexpected " +
+                quote_untrusted(yaml.substr(std::min(at, yaml.size()), 1)));
+      return std::nullopt;
+    }
+    documents = YAML::LoadAll(yaml);
   } catch (const YAML::Exception& e) {
     error(e.mark.is_null() ? 0 : e.mark.line + 1, "", "YAML syntax error: " + e.msg);
     return std::nullopt;
