@@ -202,6 +202,23 @@ TEST_CASE("strict yaml: a syntax error is one error at its line and nothing is r
         std::vector<std::string>{"t.yaml:3: YAML syntax error: end of sequence flow not found"});
 }
 
+// Found by tests/fuzz (config_yaml): yaml-cpp 0.7's LoadAll never returned on these.
+TEST_CASE(
+    "strict yaml: a ',' where a document would start is a syntax error, not an endless parse") {
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"&+a,", "t.yaml:1: YAML syntax error: unexpected \",\""},
+      {",", "t.yaml:1: YAML syntax error: unexpected \",\""},
+      {"!tag ,\n", "t.yaml:1: YAML syntax error: unexpected \",\""},
+      {"a: 1\n---\n&a ,\n", "t.yaml:3: YAML syntax error: unexpected \",\""},
+  };
+  for (const auto& [yaml, message] : cases) {
+    INFO(yaml);
+    Reader reader("t.yaml");
+    CHECK_FALSE(reader.parse_document(yaml, DocumentRule::kAtMostOne));
+    CHECK(messages(reader) == std::vector<std::string>{message});
+  }
+}
+
 TEST_CASE("strict yaml: two documents are an error, at the second one or without a line") {
   Reader at_most_one("t.yaml");
   const std::optional<Node> first =
