@@ -6,8 +6,8 @@
 # working corpus outside the repository (FUZZ_WORK_DIR, default $TMPDIR/xenballoon-fuzz/<target>/),
 # runs every target for M minutes (default 10) or S seconds, J at a time (default 1), under nice -n 10, and
 # prints per target: execs, execs/s, coverage (libFuzzer's cov: edges), corpus size and the crash,
-# leak, timeout and out-of-memory files. New crash files are minimised (-minimize_crash) and the
-# minimised inputs listed. Exits 1 when any target found something.
+# leak, timeout and out-of-memory files. New crash and leak files are minimised (-minimize_crash,
+# two minutes at most) and the minimised inputs listed. Exits 1 when any target found something.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,12 +67,15 @@ run_one() {
     -print_final_stats=1 -artifact_prefix="$dir/artifacts/" "${dict[@]}" "$dir/corpus" \
     >"$dir/log" 2>&1 || true
   echo $((SECONDS - start)) >"$dir/seconds"
-  # Minimise what this run found (libFuzzer stops at the first one).
+  # Minimise what this run found (libFuzzer stops at the first one): crashes and leaks, for two
+  # minutes at most. A timeout or out-of-memory input is kept as it is: minimising one runs it
+  # again and again to its limit.
   local found
   while read -r found; do
     grep -qxF "$found" "$dir/known" && continue
-    nice -n 10 "$binary" -minimize_crash=1 -runs=20000 -exact_artifact_path="$found.min" \
-      "$found" >"$found.minimize.log" 2>&1 || true
+    [[ $(basename "$found") == crash-* || $(basename "$found") == leak-* ]] || continue
+    nice -n 10 "$binary" -minimize_crash=1 -runs=20000 -max_total_time=120 -timeout=10 \
+      -exact_artifact_path="$found.min" "$found" >"$found.minimize.log" 2>&1 || true
   done < <(findings "$dir/artifacts")
 }
 
