@@ -17,32 +17,14 @@
 #include <vector>
 
 #include "guest_env.h"
+#include "process_stats.h"
 
 using namespace xenballoon::testing;
+using xenballoon::bench::cpu_seconds;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-double cpu_seconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
-  std::string f;
-  std::vector<std::string> v;
-  while (fields >> f) v.push_back(f);
-  // fields after ")" start at state (3); utime is field 14, stime 15.
-  return (std::stod(v[11]) + std::stod(v[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-long rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
-  }
-  return -1;
-}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -65,7 +47,8 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::seconds(run_seconds));
   double wall = std::chrono::duration<double>(Clock::now() - start).count();
   double cpu = cpu_seconds(pid) - cpu_start;
-  long rss = rss_kib(pid);
+  long rss = static_cast<long>(
+      xenballoon::bench::process_stats(pid).value_or(xenballoon::bench::ProcessStats{}).rss_kib);
   auto tick_sum = env.metric("xenballoon_tick_duration_seconds_sum").value_or(0);
   auto tick_count = env.metric("xenballoon_tick_duration_seconds_count").value_or(1);
   auto pub_sum = env.metric("xenballoon_publish_duration_seconds_sum").value_or(0);

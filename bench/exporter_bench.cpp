@@ -24,8 +24,10 @@
 #include <unistd.h>
 
 #include "exposition.h"
+#include "guest_publication.h"
 #include "http_get.h"
 #include "process.h"
+#include "process_stats.h"
 #include "xenballoon/dom0/guest_cache.h"
 #include "xenballoon/metrics/guest_families.h"
 #include "xenballoon/publish/layout.h"
@@ -33,6 +35,10 @@
 
 using namespace xenballoon;
 using namespace xenballoon::testing;
+using xenballoon::bench::cpu_seconds;
+using xenballoon::bench::make_guest;
+using xenballoon::bench::publish_guest;
+using xenballoon::bench::stats_for;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
@@ -40,115 +46,6 @@ namespace {
 
 constexpr auto kPublishInterval = 5s;
 constexpr int kPublishers = 4;
-
-// /proc/meminfo of the real-Xen capture guest, as the agent publishes it.
-const std::vector<std::pair<std::string, std::uint64_t>> kMeminfo = {{"MemTotal", 204924},
-                                                                     {"MemFree", 176464},
-                                                                     {"MemAvailable", 179724},
-                                                                     {"Buffers", 0},
-                                                                     {"Cached", 4128},
-                                                                     {"SwapCached", 0},
-                                                                     {"Active", 3420},
-                                                                     {"Inactive", 2040},
-                                                                     {"Active(anon)", 1376},
-                                                                     {"Inactive(anon)", 0},
-                                                                     {"Active(file)", 2044},
-                                                                     {"Inactive(file)", 2040},
-                                                                     {"Unevictable", 0},
-                                                                     {"Mlocked", 0},
-                                                                     {"SwapTotal", 0},
-                                                                     {"SwapFree", 0},
-                                                                     {"Zswap", 0},
-                                                                     {"Zswapped", 0},
-                                                                     {"Dirty", 0},
-                                                                     {"Writeback", 0},
-                                                                     {"AnonPages", 1356},
-                                                                     {"Mapped", 2364},
-                                                                     {"Shmem", 20},
-                                                                     {"KReclaimable", 2456},
-                                                                     {"Slab", 8980},
-                                                                     {"SReclaimable", 2456},
-                                                                     {"SUnreclaim", 6524},
-                                                                     {"KernelStack", 1168},
-                                                                     {"PageTables", 88},
-                                                                     {"SecPageTables", 0},
-                                                                     {"NFS_Unstable", 0},
-                                                                     {"Bounce", 0},
-                                                                     {"WritebackTmp", 0},
-                                                                     {"CommitLimit", 102460},
-                                                                     {"Committed_AS", 5136},
-                                                                     {"VmallocTotal", 34359738367},
-                                                                     {"VmallocUsed", 7372},
-                                                                     {"VmallocChunk", 0},
-                                                                     {"Percpu", 260},
-                                                                     {"HardwareCorrupted", 0},
-                                                                     {"AnonHugePages", 0},
-                                                                     {"ShmemHugePages", 0},
-                                                                     {"ShmemPmdMapped", 0},
-                                                                     {"FileHugePages", 0},
-                                                                     {"FilePmdMapped", 0},
-                                                                     {"DirectMap4k", 524288},
-                                                                     {"DirectMap2M", 0}};
-
-publish::GuestStats stats_for(unsigned domid, std::uint64_t round) {
-  publish::GuestStats s;
-  s.agent = "xenballoond 0.1.0";
-  s.heartbeat_unix_seconds = std::time(nullptr);
-  s.mode = "selfballoon";
-  s.policy = "pressure";
-  s.target_kib = 172032;
-  s.floor_kib = 172032;
-  s.current_kib = 262144;
-  for (const auto& [field, kib] : kMeminfo)
-    s.meminfo_kib.known[*publish::meminfo_index(field)] = kib;
-  s.meminfo_kib.known[*publish::meminfo_index("MemFree")] =
-      170000 + (domid * 7 + round * 13) % 5000;  // MemFree moves
-  const std::pair<const char*, std::uint64_t> vmstat[] = {
-      {"pswpin", round * 3},   {"pswpout", round * 5},    {"pgpgin", round * 100},
-      {"pgpgout", round * 50}, {"pgfault", 8561 + round}, {"pgmajfault", round},
-      {"oom_kill", 0}};
-  for (const auto& [counter, value] : vmstat)
-    s.vmstat.known[*publish::vmstat_index(counter)] = value;
-  s.uptime_seconds = 7.3 + 5.0 * round;
-  s.idle_seconds = 2.52 + 4.0 * round;
-  s.psi_some = publish::Psi{0.5, 0.25, 0.1, 1000 * round};
-  s.psi_full = publish::Psi{0.0, 0.0, 0.0, 10 * round};
-  return s;
-}
-
-// One publication as the agent makes it: the changed keys, in one transaction.
-bool publish_guest(XsHandle& xs, unsigned domid, std::uint64_t round,
-                   std::map<std::string, std::string>* last) {
-  auto encoded = publish::encode(stats_for(domid, round));
-  std::string dir = "/local/domain/" + std::to_string(domid) + "/data/xenballoon/";
-  for (int attempt = 0; attempt < 8; ++attempt) {
-    xs_transaction_t t = xs_transaction_start(xs.get());
-    if (t == XBT_NULL) return false;
-    for (const auto& [key, value] : encoded.values) {
-      auto it = last->find(key);
-      if (it != last->end() && it->second == value) continue;
-      xs.write(dir + key, value, t);
-    }
-    if (xs_transaction_end(xs.get(), t, false)) {
-      for (auto& [key, value] : encoded.values) (*last)[key] = value;
-      return true;
-    }
-  }
-  return false;
-}
-
-void make_guest(XsHandle& dom0, unsigned domid) {
-  std::string home = "/local/domain/" + std::to_string(domid);
-  char uuid[64];
-  std::snprintf(uuid, sizeof uuid, "/vm/00000000-0000-4000-8000-%012u", domid);
-  dom0.write(home + "/name", "guest" + std::to_string(domid));
-  dom0.write(home + "/vm", uuid);
-  dom0.write(home + "/memory/static-max", "524288");
-  dom0.write(home + "/memory/target", "262144");
-  dom0.write(home + "/memory/videoram", "0");
-  dom0.write(home + "/control/shutdown", "");
-  dom0.mkdir(home + "/data");
-}
 
 struct Timed {
   double first_byte_ms = 0, total_ms = 0;
@@ -184,32 +81,6 @@ double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
-}
-
-std::map<std::string, std::uint64_t> proc_status(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::map<std::string, std::uint64_t> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    auto colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    try {
-      out[line.substr(0, colon)] = std::stoull(line.substr(colon + 1));
-    } catch (...) {
-    }
-  }
-  return out;
-}
-
-// utime + stime in seconds.
-double cpu_seconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::istringstream fields(text.substr(text.rfind(')') + 2));
-  std::string field;
-  std::vector<std::string> f;
-  while (fields >> field) f.push_back(field);
-  return (std::stod(f[11]) + std::stod(f[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 std::optional<double> metric(const std::string& scrape, const std::string& series) {
@@ -269,7 +140,7 @@ Row run(unsigned guests) {
   std::vector<std::unique_ptr<XsHandle>> handles;
   for (int p = 0; p < kPublishers; ++p)
     handles.push_back(std::make_unique<XsHandle>(xenstored.socket()));
-  std::vector<std::map<std::string, std::string>> last(guests + 1);
+  std::vector<bench::Published> last(guests + 1);
   for (unsigned d = 1; d <= guests; ++d) publish_guest(*handles[d % kPublishers], d, 0, &last[d]);
 
   TempDir dir;
@@ -326,9 +197,9 @@ Row run(unsigned guests) {
   row.first_byte_p50_ms = percentile(first_byte_ms, 0.5);
   row.scrape_p90_ms = percentile(scrape_ms, 0.9);
   row.scrape_mib = static_cast<double>(bytes) / (1 << 20);
-  auto status = proc_status(exporter.pid());
-  row.rss_mib = static_cast<double>(status["VmRSS"]) / 1024;
-  row.peak_rss_mib = static_cast<double>(status["VmHWM"]) / 1024;
+  auto status = bench::process_stats(exporter.pid()).value_or(bench::ProcessStats{});
+  row.rss_mib = static_cast<double>(status.rss_kib) / 1024;
+  row.peak_rss_mib = static_cast<double>(status.hwm_kib) / 1024;
 
   std::vector<double> monitor_ms;
   for (int i = 0; i < 7; ++i) {
