@@ -51,7 +51,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 findings() {  # the artifact files of one target, one a line
   find "$1" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \
-    -o -name 'oom-*' \) ! -name '*.min' | sort
+    -o -name 'oom-*' \) ! -name '*.min' ! -name '*.minimize.log' | sort
 }
 
 run_one() {
