@@ -15,3 +15,5 @@ done
 # figures of that page: build-bench/balancer-<policy>.png (seed 0).
 echo "== xenballoon-balancer-bench =="
 build-bench/tools/sim/xenballoon-balancer-bench --plot build-bench/balancer
+# The soak (docs/soak.md, 10 minutes per daemon) only when asked: XENBALLOON_SOAK_MINUTES=10.
+if [[ -n "${XENBALLOON_SOAK_MINUTES:-}" ]]; then scripts/soak.sh --build-dir build-bench --minutes "$XENBALLOON_SOAK_MINUTES"; fi
