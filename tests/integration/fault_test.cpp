@@ -43,8 +43,6 @@ namespace {
 constexpr std::uint64_t kStaticMaxKib = 524288;
 constexpr std::uint64_t kFloorKib = 172032;
 constexpr std::uint64_t kDom0TargetKib = 262144;
-// What the balloon holds beyond MemTotal: current_kb 262144 - MemTotal 204924.
-constexpr std::uint64_t kOverheadKib = 262144 - 204924;
 
 const char* kDirected = "selfballoon: false\ninterval_seconds: 1\npublish_interval_seconds: 5\n";
 // classic jumps to max(Committed_AS, floor) = the floor (Committed_AS is 5 MiB).
