@@ -2,12 +2,11 @@
 # Runs every test: installs what is missing, builds a normal tree (build/, gcc) and an
 # AddressSanitizer + UndefinedBehaviorSanitizer tree (build-asan/, clang, with the libFuzzer
 # targets and their smoke runs: docs/fuzzing.md), and runs ctest in both.
-# Run once, in the normal tree: the real-Xen scenarios (label real-xen, QEMU; in the background from
-# the moment the normal tree is built), the dashboard checks (label dashboards: Python, npm and
-# chromium, no C++ of ours), the alert checks (label alerts: promtool, amtool, and a live
-# Prometheus + Alertmanager run whose C++ is the test's own) and the packaging checks (label
-# packaging: the .deb and .rpm of the normal tree, installed in a debootstrap root booted with
-# systemd).
+# Run once, in the normal tree: the real-Xen scenarios (label real-xen, QEMU; last, alone), the
+# dashboard checks (label dashboards: Python, npm and chromium, no C++ of ours), the alert checks
+# (label alerts: promtool, amtool, and a live Prometheus + Alertmanager run whose C++ is the
+# test's own) and the packaging checks (label packaging: the .deb and .rpm of the normal tree,
+# installed in a debootstrap root booted with systemd).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -38,15 +37,6 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DXENBALLOON_SANITIZE
 cmake --build build -j "$jobs"
 phase_done "build build/"
 
-# The real-Xen scenarios (about 10 minutes of QEMU under TCG, which keeps a bit more than one core
-# busy) run beside everything that follows: the sanitizer tree's build and both trees' other tests
-# fill the rest of the machine. Their output is kept and shown once they are done.
-xen_log=build/real-xen-ctest.log
-setsid ctest --test-dir build --output-on-failure -L real-xen >"$xen_log" 2>&1 &
-xen_pid=$!
-trap 'kill -- -"$xen_pid" 2>/dev/null || true' EXIT
-xen_start=$SECONDS
-
 cmake --build build-asan -j "$jobs"
 phase_done "build build-asan/"
 
@@ -64,9 +54,10 @@ echo "== ctest: build-asan/ (sanitizers) =="
 ctest --test-dir build-asan --output-on-failure -j "$ctest_jobs" -LE 'real-xen|dashboards|alerts|packaging' || rc=1
 phase_done "ctest build-asan/"
 
-echo "== ctest: build/ real-Xen scenarios (started $((SECONDS - xen_start)) s ago) =="
-wait "$xen_pid" || rc=1
-trap - EXIT
-cat "$xen_log"
-phase_done "real-Xen scenarios (the wait for them)"
+# The real-Xen scenarios last and alone: QEMU under TCG wants both cores, and beside the sanitizer
+# build and tests their timing-sensitive steps (the balancer's two guests, save and restore) time
+# out (tried: two of seven failed at a load of 3 to 4).
+echo "== ctest: build/ real-Xen scenarios =="
+ctest --test-dir build --output-on-failure -L real-xen || rc=1
+phase_done "ctest build/ real-Xen scenarios"
 exit $rc
