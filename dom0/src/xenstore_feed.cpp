@@ -264,11 +264,18 @@ void XenstoreFeed::apply_events() {
       return;
     }
   }
-  for (const auto& [domid, what] : dirty) {
-    auto r = refresh(domid, what);
-    if (!r) {
-      disconnect(r.error().message);
-      return;
+  // Domains read whole first (new ones, homes that changed), then the keys that changed: a pass
+  // behind a long backlog of events can take seconds, and meanwhile a scrape should miss a value
+  // that changed rather than a guest that exists.
+  for (auto& [domid, what] : dirty) what.whole = what.whole || !cache_.contains(domid);
+  for (bool whole : {true, false}) {
+    for (const auto& [domid, what] : dirty) {
+      if (what.whole != whole) continue;
+      auto r = refresh(domid, what);
+      if (!r) {
+        disconnect(r.error().message);
+        return;
+      }
     }
   }
 }
