@@ -133,6 +133,8 @@ void ChurnHost::create(Worker& w) {
   if (int err =
           make_guest(*w.xs, guest.domid, true, options_.target_kib, options_.static_max_kib)) {
     failed("creating domain " + std::to_string(guest.domid), err);
+    (void)destroy_guest(*w.xs, guest.domid, false);  // no half-made domain left behind
+    return;
   }
   publish(w, guest);  // the agent starts with the domain: its first publication is the full layout
   {

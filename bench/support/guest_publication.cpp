@@ -1,8 +1,12 @@
 #include "guest_publication.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <random>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -64,9 +68,28 @@ std::string home_of(unsigned domid) {
   return "/local/domain/" + std::to_string(domid);
 }
 
-// Transactions end in EAGAIN when another connection wrote meanwhile; with a dozen writers at
-// once a few tries are not always enough.
-constexpr int kAttempts = 100;
+// Transactions end in EAGAIN when another connection changed what they read meanwhile: every
+// creation and destruction changes /local/domain, which each creation reads. libxl retries such a
+// transaction without limit; so do these, with a random backoff of up to 1, 2, 4 ... 64 ms (so
+// that a dozen writers on a loaded machine do not keep colliding), for at most 30 s.
+constexpr std::chrono::seconds kRetryFor{30};
+
+class Retry {
+ public:
+  // Whether to try again after an EAGAIN: false once the 30 s are over, else after a backoff.
+  bool again() {
+    if (std::chrono::steady_clock::now() - start_ > kRetryFor) return false;
+    const unsigned ceiling_ms = 1u << std::min(attempt_++, 6u);
+    thread_local std::minstd_rand rng(std::random_device{}());
+    std::this_thread::sleep_for(std::chrono::microseconds(
+        std::uniform_int_distribution<unsigned>(0, ceiling_ms * 1000)(rng)));
+    return true;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  unsigned attempt_ = 0;
+};
 
 }  // namespace
 
@@ -100,7 +123,8 @@ bool publish_stats(testing::XsHandle& xs, unsigned domid, const publish::GuestSt
                    Published* last) {
   auto encoded = publish::encode(stats);
   const std::string dir = home_of(domid) + "/data/xenballoon/";
-  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+  Retry retry;
+  do {
     xs_transaction_t t = xs_transaction_start(xs.get());
     if (t == XBT_NULL) return false;
     for (const auto& [key, value] : encoded.values) {
@@ -113,7 +137,7 @@ bool publish_stats(testing::XsHandle& xs, unsigned domid, const publish::GuestSt
       return true;
     }
     if (errno != EAGAIN) return false;
-  }
+  } while (retry.again());
   return false;
 }
 
@@ -130,8 +154,9 @@ int make_guest(testing::XsHandle& dom0, unsigned domid, bool introduce, std::uin
       {"/memory/videoram", "0"},
       {"/control/shutdown", ""}};
   // In one transaction, as libxl__domain_make writes a new domain's home.
-  int err = EAGAIN;
-  for (int attempt = 0; attempt < kAttempts && err == EAGAIN; ++attempt) {
+  int err = 0;
+  Retry retry;
+  do {
     xs_transaction_t t = xs_transaction_start(dom0.get());
     if (t == XBT_NULL) return errno;
     err = 0;
@@ -140,7 +165,7 @@ int make_guest(testing::XsHandle& dom0, unsigned domid, bool introduce, std::uin
     }
     if (!err) err = dom0.mkdir(home + "/data", t);
     if (!xs_transaction_end(dom0.get(), t, err != 0) && !err) err = errno;
-  }
+  } while (err == EAGAIN && retry.again());
   if (err) return err;
   if (introduce && !xs_introduce_domain(dom0.get(), domid, 1000 + domid, 1)) return errno;
   return 0;
