@@ -15,6 +15,7 @@
 #include <tuple>
 #include <utility>
 
+#include "property_sequences.h"
 #include "xenballoon/policy/floor.h"
 #include "xenballoon/policy/policy.h"
 
@@ -25,18 +26,6 @@ using std::chrono::seconds;
 namespace {
 
 constexpr std::uint64_t kMib = 1024;  // KiB per MiB
-
-#ifndef XENBALLOON_PROPERTY_SEQUENCES_DEFAULT
-#define XENBALLOON_PROPERTY_SEQUENCES_DEFAULT 100000
-#endif
-
-// Sequences per policy: $XENBALLOON_PROPERTY_SEQUENCES, else 100,000 (10,000 in the sanitizer
-// tree, where every tick costs about ten times as much).
-int sequences() {
-  const char* text = std::getenv("XENBALLOON_PROPERTY_SEQUENCES");
-  const int count = text != nullptr ? std::atoi(text) : 0;
-  return count > 0 ? count : XENBALLOON_PROPERTY_SEQUENCES_DEFAULT;
-}
 
 std::uint64_t uniform(std::mt19937_64& rng, std::uint64_t low, std::uint64_t high) {
   return std::uniform_int_distribution<std::uint64_t>(low, high)(rng);
@@ -209,7 +198,7 @@ constexpr int kSelfballoonTicks = 16;
 
 void run_selfballooning_policy(PolicyKind kind, std::uint64_t seed, Coverage& seen) {
   std::mt19937_64 rng(seed);
-  const int count = sequences();
+  const int count = xenballoon::testing::property_sequences();
   for (int sequence = 0; sequence < count; ++sequence) {
     PolicySettings settings;
     settings.kind = kind;
@@ -294,7 +283,7 @@ void run_selfballooning_policy(PolicyKind kind, std::uint64_t seed, Coverage& se
 
 // The sequences must have exercised every branch, or the properties prove little.
 void check_coverage(const Coverage& seen) {
-  const std::uint64_t n = static_cast<std::uint64_t>(sequences());
+  const std::uint64_t n = static_cast<std::uint64_t>(xenballoon::testing::property_sequences());
   CHECK(seen.ticks == n * kSelfballoonTicks);
   CHECK(seen.skips > n / 5);
   CHECK(seen.shrinks > n);
@@ -319,7 +308,7 @@ TEST_CASE("kernel: every target keeps the bound and steps as xen-selfballoon.c")
 
 TEST_CASE("none and directed mode: every target is dom0's, within the bound") {
   std::mt19937_64 rng(1);
-  const int count = sequences();
+  const int count = xenballoon::testing::property_sequences();
   std::uint64_t ticks = 0, below_floor = 0, above_static_max = 0;
   for (int sequence = 0; sequence < count; ++sequence) {
     PolicySettings settings;
@@ -389,7 +378,7 @@ std::uint64_t hysteresis_step(std::uint64_t from, std::uint64_t goal, std::uint6
 
 TEST_CASE("pressure properties over random guests") {
   std::mt19937_64 rng(20240601);
-  const int count = sequences();
+  const int count = xenballoon::testing::property_sequences();
   constexpr int kTicks = 30;
   std::uint64_t ticks = 0, shrinks = 0, growths = 0, spikes = 0, skips = 0, cooldown_holds = 0;
 
@@ -590,7 +579,7 @@ TEST_CASE("a shrink hold survives dom0 lowering its target by less than 1 MiB") 
 
 TEST_CASE("every policy stays within [floor, ceiling] over random inputs") {
   std::mt19937_64 rng(7);
-  const int count = std::max(sequences() / 20, 1);
+  const int count = std::max(xenballoon::testing::property_sequences() / 20, 1);
   for (PolicyKind kind : {PolicyKind::kPressure, PolicyKind::kClassic, PolicyKind::kKernel,
                           PolicyKind::kNone, PolicyKind::kPressureV2}) {
     for (int sequence = 0; sequence < count; ++sequence) {

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <string>
 
+#include "property_sequences.h"
 #include "xenballoon/policy/floor.h"
 #include "xenballoon/policy/policy.h"
 
@@ -22,16 +23,6 @@ namespace {
 
 constexpr std::uint64_t kMib = 1024;  // KiB per MiB
 constexpr int kTicksPerSequence = 12;
-
-#ifndef XENBALLOON_SELFBALLOON_SEQUENCES_DEFAULT
-#define XENBALLOON_SELFBALLOON_SEQUENCES_DEFAULT 100000
-#endif
-
-int sequences() {
-  const char* text = std::getenv("XENBALLOON_PROPERTY_SEQUENCES");
-  const int count = text != nullptr ? std::atoi(text) : 0;
-  return count > 0 ? count : XENBALLOON_SELFBALLOON_SEQUENCES_DEFAULT;
-}
 
 class Inputs {
  public:
@@ -64,7 +55,7 @@ class Inputs {
 }  // namespace
 
 TEST_CASE("pressure-v2 keeps every target a page within the floor and the ceiling") {
-  const int count = sequences();
+  const int count = xenballoon::testing::property_sequences();
   std::uint64_t targets = 0;
   std::uint64_t skips = 0;
   std::uint64_t downs = 0;
