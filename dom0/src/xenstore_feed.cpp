@@ -267,6 +267,7 @@ void XenstoreFeed::apply_events() {
   // Domains read whole first (new ones, homes that changed), then the keys that changed: a pass
   // behind a long backlog of events can take seconds, and meanwhile a scrape should miss a value
   // that changed rather than a guest that exists.
+  // Keys of a domain not seen yet: libxl writes a new domain's keys before introducing it.
   for (auto& [domid, what] : dirty) what.whole = what.whole || !cache_.contains(domid);
   for (bool whole : {true, false}) {
     for (const auto& [domid, what] : dirty) {
@@ -295,8 +296,7 @@ Result<void> XenstoreFeed::relist(std::map<std::uint32_t, Dirty>* dirty) {
 }
 
 Result<void> XenstoreFeed::refresh(std::uint32_t domid, const Dirty& dirty) {
-  // Keys of a domain not seen yet: libxl writes a new domain's keys before introducing it.
-  if (dirty.whole || !cache_.contains(domid)) {
+  if (dirty.whole) {
     auto read = read_domain(domid);
     if (!read) return read.error();
     if (!*read) {

@@ -80,6 +80,7 @@ class XenstoreFeed {
   void collect_event(const xenstore::WatchEvent& event, std::map<std::uint32_t, Dirty>* dirty,
                      bool* relist);
   Result<void> relist(std::map<std::uint32_t, Dirty>* dirty);
+  // Reads the domain whole when dirty.whole (apply_events sets it for domains not cached yet).
   Result<void> refresh(std::uint32_t domid, const Dirty& dirty);
   Result<void> refresh_dir(std::uint32_t domid, GuestDir dir);
   Result<std::optional<DomainRead>> read_domain(std::uint32_t domid);
