@@ -710,20 +710,63 @@ TEST_CASE("pressure-v2 learns spike headroom from Committed_AS rises, within its
   PolicySettings settings = settings_for(PolicyKind::kPressureV2);
   Run run{settings, quiet_guest(8388608, 8388608, 1000000), {}};
   quiet_ticks(run, 0, 9);
-  // 1.5 GiB within 2 s: minus 256 MiB the balloon delivers in a tick: 1280 MiB, capped at 1 GiB.
+  // 1.5 GiB within 2 s: the balloon (256 MiB/s) delivers 256 MiB of it after the first tick:
+  // 1280 MiB must already be there, capped at 1 GiB.
   *run.in.committed_as_kib += 768 * kMib;
   run.at(seconds(10));
   *run.in.committed_as_kib += 768 * kMib;
   const Decision spike = run.at(seconds(11));
   CHECK(spike.headroom_kib == 1024 * kMib);
-  // Swap takes half of what it has room for.
+  // Swap takes half of what it has room for (the learned 1280 MiB has decayed by a second of a
+  // day's half-life, about 10 KiB).
   run.in.swap_free_kib = 1024 * kMib;
-  CHECK(run.at(seconds(12)).headroom_kib == 1536 * kMib - 256 * kMib - 512 * kMib);
+  const std::uint64_t with_swap = run.at(seconds(12)).headroom_kib;
+  CHECK(with_swap <= 1280 * kMib - 512 * kMib);
+  CHECK(with_swap > 1280 * kMib - 512 * kMib - 64);
   // The spike is remembered after Committed_AS has fallen back.
   *run.in.committed_as_kib -= 1536 * kMib;
   run.in.swap_free_kib = 0;
   quiet_ticks(run, 13, 60);
   CHECK(run.at(seconds(61)).headroom_kib == 1024 * kMib);
+}
+
+TEST_CASE("pressure-v2 holds as spike headroom only what outruns the balloon") {
+  PolicySettings settings = settings_for(PolicyKind::kPressureV2);
+  Run run{settings, quiet_guest(8388608, 8388608, 1000000), {}};
+  quiet_ticks(run, 0, 9);
+  // 1 GiB over 5 s, 200 MiB a second, slower than the balloon's 256 MiB/s: only what comes
+  // within the tick before the balloon reacts must be there already, not the whole gigabyte.
+  for (int t = 10; t < 15; ++t) {
+    *run.in.committed_as_kib += 200 * kMib;
+    run.at(seconds(t));
+  }
+  const std::uint64_t slow = run.at(seconds(15)).headroom_kib;
+  CHECK(slow <= 200 * kMib);
+  CHECK(slow > 199 * kMib);
+  // The same gigabyte within one tick outruns it by all of it.
+  *run.in.committed_as_kib += 1024 * kMib;
+  CHECK(run.at(seconds(16)).headroom_kib == 1024 * kMib);
+}
+
+TEST_CASE("pressure-v2: a stall while memory is free beyond one step neither backs off nor holds") {
+  PolicySettings settings = settings_for(PolicyKind::kPressureV2);
+  // 2 GiB free: the aftermath of a spike, whose evicted pages are refaulting.
+  PolicyInputs in = quiet_guest(4194304, 4194304, 1000000);
+  in.mem_free_kib = 2048 * kMib;
+  Run run{settings, in, {}};
+  quiet_ticks(run, 0, 20);
+  // 0.5 % stall: above the back-off threshold.
+  *run.in.psi_some_total_us += 50000;
+  const Decision aftermath = run.at(seconds(21));
+  CHECK(aftermath.hold == ShrinkHold::kNone);
+  CHECK(aftermath.target_kib < 4194304u);
+  CHECK_FALSE(run.state.working_set.last_backoff.has_value());
+  // The same stall with only one step free is a shortage: back off and hold.
+  run.in.mem_free_kib = 100 * kMib;
+  *run.in.psi_some_total_us += 50000;
+  const Decision short_of_memory = run.at(seconds(22));
+  CHECK(short_of_memory.target_kib >= aftermath.target_kib);
+  CHECK(run.state.working_set.last_backoff == seconds(22));
 }
 
 TEST_CASE("pressure-v2 never shrinks without PSI total nor the refault counters") {

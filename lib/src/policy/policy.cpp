@@ -213,19 +213,20 @@ std::uint64_t working_set_target(const Levels& levels, std::uint64_t floor_kib,
       std::max(decayed(ws.file_working_set_kib, elapsed, config.file_working_set_half_life_seconds),
                std::min(in.active_file_kib.value_or(0), ceiling));
 
-  // Spikes: the largest recent Committed_AS rise, less what the balloon delivers before the next
-  // tick and what swap can take, within the configured bounds.
-  // Only once the history spans the window: the first ticks see whatever ran up to the start.
-  const std::uint64_t rise = ws.committed.size() > config.spike_window_seconds + 1
-                                 ? ws.committed.rise_over(seconds(config.spike_window_seconds))
-                                 : 0;
-  ws.spike_kib = std::max(decayed(ws.spike_kib, elapsed, config.spike_half_life_seconds),
-                          std::min(rise, ceiling));
+  // Spikes: the largest recent Committed_AS rise beyond what the balloon delivers after one
+  // tick of reaction (what must already be there when it comes), less what swap can take, within
+  // the configured bounds. Only once the history spans the window: the first ticks see whatever
+  // ran up to the start.
   const double reaction = std::max(1.0, elapsed);
-  const auto delivered = static_cast<std::uint64_t>(
-      reaction * static_cast<double>(mib_to_kib(config.balloon_rate_mib_per_s)));
+  const std::uint64_t outrun =
+      ws.committed.size() > config.spike_window_seconds + 1
+          ? ws.committed.outrun(seconds(config.spike_window_seconds),
+                                mib_to_kib(config.balloon_rate_mib_per_s), reaction)
+          : 0;
+  ws.spike_kib = std::max(decayed(ws.spike_kib, elapsed, config.spike_half_life_seconds),
+                          std::min(outrun, ceiling));
   // Swap takes a spike only slowly and at the price of swap-ins later: half of it counts.
-  const std::uint64_t absorbed = delivered + std::min(in.swap_free_kib.value_or(0), ceiling) / 2;
+  const std::uint64_t absorbed = std::min(in.swap_free_kib.value_or(0), ceiling) / 2;
   const std::uint64_t spike_need = ws.spike_kib > absorbed ? ws.spike_kib - absorbed : 0;
   const std::uint64_t headroom = std::clamp(
       spike_need, mib_to_kib(config.headroom_min_mib),
@@ -236,15 +237,20 @@ std::uint64_t working_set_target(const Levels& levels, std::uint64_t floor_kib,
   const std::uint64_t base = levels.committed_as_kib + levels.overhead_kib + headroom;
   const std::uint64_t step = mib_to_kib(config.growth_headroom_mib);
   std::uint64_t grow_beyond_goal = 0;
-  if (signals.psi_high || signals.refault_burst || signals.swapin_burst) {
+  // Free memory beyond one step is memory nothing uses. A stall while it is there is the
+  // aftermath of an eviction (the evicted pages come back as they are touched, for minutes after
+  // memory is back), not a shortage: it neither backs off nor restarts the cool-down, and it lets
+  // probes take only that spare memory.
+  const std::uint64_t spare =
+      in.mem_free_kib && *in.mem_free_kib > step ? *in.mem_free_kib - step : 0;
+  const bool pressure_signal = signals.psi_high || signals.refault_burst || signals.swapin_burst;
+  if (pressure_signal && spare == 0) {
     ws.last_backoff = now;
     // One step beyond the level the stall came at, at most once per stall window (the window
-    // still shows the stall the last step answered), and only while the last step was used up:
-    // evicted pages keep refaulting for a while after memory is back.
-    const bool step_used = !in.mem_free_kib || *in.mem_free_kib < step;
+    // still shows the stall the last step answered).
     const bool may_escalate =
-        step_used && (!ws.last_backoff_growth ||
-                      now - *ws.last_backoff_growth >= seconds(config.stall_window_seconds));
+        !ws.last_backoff_growth ||
+        now - *ws.last_backoff_growth >= seconds(config.stall_window_seconds);
     // Refaults say the file working set did not fit: it is at least the cache the guest had.
     // A stall without them (swap-ins, reclaim) grows the level once and teaches nothing.
     const bool file_stall =
@@ -268,19 +274,22 @@ std::uint64_t working_set_target(const Levels& levels, std::uint64_t floor_kib,
   if (goal >= level) return goal;
   if (ws.last_backoff == now) return level;
 
+  const bool stalling = pressure_signal || signals.stall_percent >= config.stall_target_percent;
   if (!signals.stall_available) {
     decision.hold = ShrinkHold::kSignalsUnavailable;
   } else if (!signals.history_covers_window) {
     decision.hold = ShrinkHold::kHistoryTooShort;
   } else if (ws.last_backoff && now - *ws.last_backoff < seconds(config.backoff_cooldown_seconds)) {
     decision.hold = ShrinkHold::kCooldown;
-  } else if (signals.stall_percent >= config.stall_target_percent) {
+  } else if (stalling && spare == 0) {
     decision.hold = ShrinkHold::kStall;
   }
   if (decision.hold != ShrinkHold::kNone) return level;
-  const auto probe =
-      static_cast<std::uint64_t>(static_cast<double>(level) * config.probe_percent / 100.0);
-  return std::max(goal, level - std::min(level, std::max(probe, kKibPerPage)));
+  auto probe = std::max(
+      kKibPerPage,
+      static_cast<std::uint64_t>(static_cast<double>(level) * config.probe_percent / 100.0));
+  if (stalling) probe = std::min(probe, spare);
+  return std::max(goal, level - std::min(level, probe));
 }
 
 Decision skip(Decision decision, SkipReason reason, std::string detail) {

@@ -34,18 +34,26 @@ void LevelHistory::record(std::chrono::milliseconds now, std::uint64_t level) {
   size_ = std::min(size_ + 1, kHistoryCapacity);
 }
 
-std::uint64_t LevelHistory::rise_over(std::chrono::seconds window) const {
+std::uint64_t LevelHistory::outrun(std::chrono::seconds window, std::uint64_t rate_per_second,
+                                   double grace_seconds) const {
   if (size_ == 0) return 0;
   const std::int64_t window_seconds =
       std::clamp<std::int64_t>(window.count(), 0, kMaxBurstWindowSeconds);
   const Sample& newest = samples_[newest_];
-  std::uint64_t lowest = newest.level;
+  std::uint64_t most = 0;
   for (std::size_t age = 1; age < size_; ++age) {
     const Sample& sample = samples_[(newest_ + kHistoryCapacity - age) % kHistoryCapacity];
     if (sample.second < newest.second - window_seconds) break;
-    lowest = std::min(lowest, sample.level);
+    if (sample.level >= newest.level) continue;
+    const double late = std::max(0.0, static_cast<double>(newest.second - sample.second) -
+                                          std::max(0.0, grace_seconds));
+    const double delivered = late * static_cast<double>(rate_per_second);
+    const std::uint64_t rise = newest.level - sample.level;
+    if (static_cast<double>(rise) > delivered) {
+      most = std::max(most, rise - static_cast<std::uint64_t>(delivered));
+    }
   }
-  return newest.level - lowest;
+  return most;
 }
 
 }  // namespace xenballoon

@@ -91,15 +91,18 @@ class CounterHistory {
   std::size_t size_ = 0;
 };
 
-// Per-second samples of a level that moves both ways (Committed_AS): how far it rose above its
-// lowest point within a window.
+// Per-second samples of a level that moves both ways (Committed_AS): how far it rose within a
+// window faster than a given rate could follow.
 class LevelHistory {
  public:
   // Samples in the same second replace each other; the clock going backwards restarts.
   void record(std::chrono::milliseconds now, std::uint64_t level);
-  // The newest level minus the lowest one of the samples within `window` seconds of it (0 when
-  // it only fell or the history is empty).
-  std::uint64_t rise_over(std::chrono::seconds window) const;
+  // The largest rise to the newest level from a sample within `window` seconds of it, less
+  // what `rate_per_second` delivers over the part of that time beyond `grace_seconds` (the
+  // reaction time): what arrived faster than the rate (0 when the level only fell, rose slower
+  // than the rate, or the history is empty).
+  std::uint64_t outrun(std::chrono::seconds window, std::uint64_t rate_per_second,
+                       double grace_seconds) const;
   void clear() { size_ = 0; }
   std::size_t size() const { return size_; }
 
