@@ -248,9 +248,8 @@ std::uint64_t working_set_target(const Levels& levels, std::uint64_t floor_kib,
     ws.last_backoff = now;
     // One step beyond the level the stall came at, at most once per stall window (the window
     // still shows the stall the last step answered).
-    const bool may_escalate =
-        !ws.last_backoff_growth ||
-        now - *ws.last_backoff_growth >= seconds(config.stall_window_seconds);
+    const bool may_escalate = !ws.last_backoff_growth ||
+                              now - *ws.last_backoff_growth >= seconds(config.stall_window_seconds);
     // Refaults say the file working set did not fit: it is at least the cache the guest had.
     // A stall without them (swap-ins, reclaim) grows the level once and teaches nothing.
     const bool file_stall =
@@ -285,9 +284,8 @@ std::uint64_t working_set_target(const Levels& levels, std::uint64_t floor_kib,
     decision.hold = ShrinkHold::kStall;
   }
   if (decision.hold != ShrinkHold::kNone) return level;
-  auto probe = std::max(
-      kKibPerPage,
-      static_cast<std::uint64_t>(static_cast<double>(level) * config.probe_percent / 100.0));
+  auto probe = std::max(kKibPerPage, static_cast<std::uint64_t>(static_cast<double>(level) *
+                                                                config.probe_percent / 100.0));
   if (stalling) probe = std::min(probe, spare);
   return std::max(goal, level - std::min(level, probe));
 }

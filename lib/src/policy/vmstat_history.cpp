@@ -45,8 +45,8 @@ std::uint64_t LevelHistory::outrun(std::chrono::seconds window, std::uint64_t ra
     const Sample& sample = samples_[(newest_ + kHistoryCapacity - age) % kHistoryCapacity];
     if (sample.second < newest.second - window_seconds) break;
     if (sample.level >= newest.level) continue;
-    const double late = std::max(0.0, static_cast<double>(newest.second - sample.second) -
-                                          std::max(0.0, grace_seconds));
+    const double late = std::max(
+        0.0, static_cast<double>(newest.second - sample.second) - std::max(0.0, grace_seconds));
     const double delivered = late * static_cast<double>(rate_per_second);
     const std::uint64_t rise = newest.level - sample.level;
     if (static_cast<double>(rise) > delivered) {
