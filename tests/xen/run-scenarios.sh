@@ -32,6 +32,9 @@
 #   XENBALLOON_XEN_CPU, XENBALLOON_XEN_XEN_ARGS, XENBALLOON_XEN_DOM0_ARGS
 #                              see boot-qemu.sh
 #
+# A guest that does not come up within the boot timeout gets one fresh boot
+# (xl destroy, xl create), logged as a RETRY line and counted in the summary.
+#
 # Exit status: 0 when every expected part (<scenario>/dom0, <scenario>/guest)
 # printed PASS and no line printed FAIL; 1 when a scenario failed or the run
 # timed out; 2 when the lab could not run at all (no QEMU, no packages, a
@@ -230,13 +233,15 @@ grep -q 'XBTEST-END ok' "$CLEAN" || status=1
     echo "==== real-Xen scenarios: $SCENARIOS"
     printf '%s\n' "$RESULTS"
     echo "---- markers"
-    grep -E 'XBTEST-END|DOM0-READY|DOMU-CREATED|DOMU-READY|GUEST-DONE|\(XEN\) Xen version|Kernel panic|\(XEN\) Panic' "$CLEAN" | cut -c1-200
+    grep -E 'XBTEST-END|DOM0-READY|DOMU-CREATED|DOMU-READY|GUEST-DONE|RETRY |\(XEN\) Xen version|Kernel panic|\(XEN\) Panic' "$CLEAN" | cut -c1-200
     grep -E 'TIMEOUT|rc=|no power-off' "$LOG_DIR/qemu.log" 2> /dev/null
     [ -n "$missing_parts" ] && echo "MISSING (no PASS line):$missing_parts"
     [ -n "$ART_BAD" ] && echo "INCOMPLETE ARTIFACTS:$ART_BAD"
     echo "---- times: fetch $((T_FETCHED - T_START)) s, build $((T_BUILT - T_FETCHED)) s, boot+run $((T_BOOTED - T_BUILT)) s; images: $IMG_SIZES"
     echo "---- artifacts: $(ls "$LOG_DIR/artifacts" 2> /dev/null | tr '\n' ' ')"
     echo "---- log: $LOG_DIR/serial.log"
+    nretry=$(grep -c '\] RETRY ' "$CLEAN")
+    [ "$nretry" != 0 ] && echo "RETRIES: $nretry (a guest that did not come up was booted once more)"
     if [ $status = 0 ]; then
         echo "RESULT: success ($npass passed, 0 failed)"
     else

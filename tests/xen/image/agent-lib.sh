@@ -55,9 +55,10 @@ stop_agent() {
 }
 
 # start_sampler: one line a second in $SAMPLES:
-#   uptime phase target_kb current_kb MemTotal Committed_AS MemAvailable pswpin pswpout pgmajfault oom_kill hog_mib
+#   uptime phase target_kb current_kb MemTotal Committed_AS MemAvailable pswpin pswpout pgmajfault oom_kill hog_mib psi_some_us
+# (psi_some_us: PSI memory `some` total=, µs of stall since boot; 0 without PSI)
 start_sampler() {
-    echo "# uptime phase target_kb current_kb MemTotal Committed_AS MemAvailable pswpin pswpout pgmajfault oom_kill hog_mib" > "$SAMPLES"
+    echo "# uptime phase target_kb current_kb MemTotal Committed_AS MemAvailable pswpin pswpout pgmajfault oom_kill hog_mib psi_some_us" > "$SAMPLES"
     (
         while :; do
             read -r _up _ < /proc/uptime
@@ -71,7 +72,10 @@ start_sampler() {
             while read -r _k _v; do
                 case $_k in pswpin) _si=$_v ;; pswpout) _so=$_v ;; pgmajfault) _mf=$_v ;; oom_kill) _oom=$_v ;; esac
             done < /proc/vmstat
-            echo "$_up $_ph $(tkb) $(ckb) $_mt $_ca $_ma $_si $_so $_mf $_oom $_h" >> "$SAMPLES"
+            _psi=0
+            [ -r /proc/pressure/memory ] && read -r _ _ _ _ _psi _ < /proc/pressure/memory
+            _psi=${_psi#total=}
+            echo "$_up $_ph $(tkb) $(ckb) $_mt $_ca $_ma $_si $_so $_mf $_oom $_h ${_psi:-0}" >> "$SAMPLES"
             sleep 1
         done
     ) &
@@ -88,6 +92,16 @@ wait_until() {
         sleep 0.5; _i=$((_i + 1))
     done
     return 1
+}
+
+# stall_and_given_back CEILING_KB PHASE...: over the samples of those phases, prints the PSI
+# `some` stall (s), the memory given back below CEILING_KB (mean MiB and % of it) and the seconds
+stall_and_given_back() {
+    _ceil=$1; shift
+    awk -v c="$_ceil" -v ph=" $* " '!/^#/ && index(ph, " " $2 " ") {
+            if (n == 0) { t0 = $1; p0 = $13 } t1 = $1; p1 = $13; n++; back += c - $4 }
+        END { if (n == 0) { print "0 0 0 0"; exit }
+              printf "%.3f %.1f %.1f %.0f\n", (p1 - p0) / 1e6, back / n / 1024, 100 * back / n / c, t1 - t0 }' "$SAMPLES"
 }
 
 # agent_report: the agent's warnings and errors into the serial log, its
