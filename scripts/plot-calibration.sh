@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Draws the model against real Xen (docs/simulation.md, "Calibration against real Xen"): the
+# real-Xen lab guest's samples (tests/fixtures/calibration/real-pv-pressure-v2.txt) and the
+# policy bench's trace of the same guest and workload (lab-guest.yaml), balloon target, MemTotal
+# and Committed_AS over the seconds since the agent started. Needs a built tree and gnuplot
+# (gnuplot-nox).
+#   scripts/plot-calibration.sh [BUILD_DIR] [OUT.png]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+out=${2:-docs/images/calibration-lab-guest.png}
+fixtures=tests/fixtures/calibration
+command -v gnuplot >/dev/null || { echo "plot-calibration: gnuplot is not installed (gnuplot-nox)" >&2; exit 2; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$build/tools/sim/xenballoon-policy-bench" --scenario "$fixtures/lab-guest.yaml" \
+  --policy pressure-v2 --trace "$tmp/trace.csv" >/dev/null 2>&1
+awk -F, '$2 == "pressure-v2" { print $4, $17, $5, $6 }' "$tmp/trace.csv" > "$tmp/model.txt"
+gnuplot <<GP
+set terminal pngcairo size 900,480 font ",10"
+set output '$out'
+set title 'lab guest (PV, memory/target 256 MiB), shipped pressure-v2: real Xen and the model'
+set xlabel 'seconds since the agent started'
+set ylabel 'MiB'
+set key top right
+set grid
+plot '$fixtures/real-pv-pressure-v2.txt' using 1:(\$2/1024) with linespoints pt 7 ps 0.5 lc rgb '#d62728' title 'target\_kb, real', \
+     '$tmp/model.txt' using 1:(\$2/1024) with lines lw 2 lc rgb '#1f77b4' title 'target, model', \
+     '$fixtures/real-pv-pressure-v2.txt' using 1:(\$4/1024) with linespoints pt 6 ps 0.5 lc rgb '#ff7f0e' title 'MemTotal, real', \
+     '$tmp/model.txt' using 1:(\$3/1024) with lines lc rgb '#17becf' title 'MemTotal, model', \
+     '$fixtures/real-pv-pressure-v2.txt' using 1:(\$5/1024) with linespoints pt 5 ps 0.4 lc rgb '#2ca02c' title 'Committed\_AS, real', \
+     '$tmp/model.txt' using 1:(\$4/1024) with lines lc rgb '#98df8a' title 'Committed\_AS, model'
+GP
+echo "plot-calibration: wrote $out"
