@@ -70,6 +70,34 @@ TEST_CASE("selfballooning shrinks to the floor and grows back when the need rise
   CHECK(env.metric("xenballoon_adjustments_total{direction=\"up\"}").value_or(0) >= 1);
 }
 
+TEST_CASE("the shipped policy gives memory back by probes of 1 % a tick and grows at once") {
+  // Every setting as shipped (pressure-v2) but a 2 s stall window, so that probing starts soon.
+  GuestEnv env("pressure:\n  stall_window_seconds: 2\n");
+  env.start_agent();
+  REQUIRE(env.agent().running());
+  std::uint64_t level = kDom0TargetKib;
+  int probes = 0;
+  GuestEnv::wait_until(
+      [&] {
+        const std::uint64_t now = env.target_kb().value_or(level);
+        if (now != level) {
+          CHECK(now < level);
+          CHECK(level - now <= level / 100 + 4);  // 1 %, page-rounded
+          level = now;
+          ++probes;
+        }
+        return probes >= 3;
+      },
+      15s);
+  CHECK(probes >= 3);
+  CHECK(level >= kFloorKib);
+  // The need rises beyond dom0's target (150 MiB + 64 MiB of spike headroom + overhead): at once
+  // to the ceiling, not by steps.
+  env.set_meminfo_field("Committed_AS", 150 * 1024);
+  CHECK(GuestEnv::wait_until([&] { return env.target_kb() == kDom0TargetKib; }, 3s));
+  CHECK(env.metric("xenballoon_adjustments_total{direction=\"up\"}").value_or(0) == 1);
+}
+
 TEST_CASE("the classic policy reproduces the 2008 arithmetic on a live guest") {
   GuestEnv env("policy: classic\ninterval_seconds: 1\ndownhysteresis: 0\n");
   env.start_agent();

@@ -59,7 +59,7 @@ AgentConfig without_origin(AgentConfig config) {
 
 TEST_CASE("an empty configuration holds every default") {
   const AgentConfig config = parse_ok("");
-  CHECK(config.policy == PolicyKind::kPressure);
+  CHECK(config.policy == PolicyKind::kPressureV2);
   CHECK(config.selfballoon);
   CHECK(config.interval_seconds == 1);
   CHECK(config.publish_interval_seconds == 5);

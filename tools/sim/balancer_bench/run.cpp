@@ -11,11 +11,12 @@ Result<RunResult> run(const Scenario& scenario, std::uint64_t seed, Dom0Policy p
   Simulation& simulation = *created;
   std::vector<GuestModel>& guests = simulation.guests();
 
-  // Selfballooning guests run the agent's default policy below dom0's target; the others the
-  // agent's `none` (the balloon follows memory/target by itself, as the kernel's driver does).
+  // Selfballooning guests run the agent's default policy (pressure-v2) below dom0's target; the
+  // others the agent's `none` (the balloon follows memory/target by itself, as the kernel's driver
+  // does).
   const GuestMode mode = guest_mode(policy);
   const bench::BenchPolicy guest_policy =
-      mode == GuestMode::kSelfballoon ? bench::BenchPolicy::kPressure : bench::BenchPolicy::kNone;
+      mode == GuestMode::kSelfballoon ? bench::BenchPolicy::kPressureV2 : bench::BenchPolicy::kNone;
   std::vector<bench::Controller> agents;
   std::vector<GuestSnapshot> at_start;
   std::vector<publish::GuestStats> published;

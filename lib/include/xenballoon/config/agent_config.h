@@ -79,7 +79,7 @@ struct ConfigOrigin {
 // The agent's whole configuration; a default-constructed one holds every default.
 // A plain value: not synchronized, copy it per thread.
 struct AgentConfig {
-  PolicyKind policy = PolicyKind::kPressure;
+  PolicyKind policy = PolicyKind::kPressureV2;
   bool selfballoon = true;
   std::uint64_t interval_seconds = 1;
   std::uint64_t publish_interval_seconds = 5;
