@@ -93,6 +93,8 @@ mkcpio() { # $1 staging dir, $2 output
 G=$WORK/stage-guest
 base_tree "$G"
 install -m 0755 "$HERE/image/guest-init.sh" "$G/init"
+mkdir -p "$G/lib/modules"
+cp "$CACHE/modules/xen-blkfront.ko" "$G/lib/modules/"
 add_extras "$G" "${XB_GUEST_OVERLAY:-}" "${XB_GUEST_BINS:-}"
 mkcpio "$G" "$WORK/domU.cpio.gz"
 

@@ -21,7 +21,7 @@
 # stderr.  Exit status 2 means the packages could not be had.
 set -euo pipefail
 
-RECIPE=xen-4.17-r1  # bump when the package list or the cache layout changes
+RECIPE=xen-4.17-r2  # bump when the package list or the cache layout changes
 CACHE_TOP=${XENBALLOON_XEN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/xenballoon-xen-lab}
 CACHE=$CACHE_TOP/$RECIPE
 [ "${1:-}" = --refetch ] && XENBALLOON_XEN_REFETCH=1
@@ -102,6 +102,12 @@ off=$(LC_ALL=C grep -m1 -obUaP '\xfd7zXZ\x00' "$C/vmlinuz" | cut -d: -f1 | sed -
 MD=$U/lib/modules/$KVER/kernel/drivers/xen
 for m in xen-privcmd.ko xen-evtchn.ko xen-gntdev.ko xen-gntalloc.ko xenfs/xenfs.ko; do
     cp "$MD/$m" "$C/modules/" || die "kernel module $m missing"
+done
+# a disk for the guest (the file-cache scenario): a loop device behind xen-blkback in dom0,
+# xen-blkfront in the guest
+BD=$U/lib/modules/$KVER/kernel/drivers/block
+for m in loop.ko xen-blkback/xen-blkback.ko xen-blkfront.ko; do
+    cp "$BD/$m" "$C/modules/" || die "kernel module $m missing"
 done
 # userland: keep the binaries and libraries only (the kernel's modules,
 # docs, man pages and the rest are dropped)

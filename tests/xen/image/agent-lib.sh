@@ -56,26 +56,29 @@ stop_agent() {
 
 # start_sampler: one line a second in $SAMPLES:
 #   uptime phase target_kb current_kb MemTotal Committed_AS MemAvailable pswpin pswpout pgmajfault oom_kill hog_mib psi_some_us
+#   active_file inactive_file workingset_refault_file workingset_activate_file MemFree
 # (psi_some_us: PSI memory `some` total=, µs of stall since boot; 0 without PSI)
 start_sampler() {
-    echo "# uptime phase target_kb current_kb MemTotal Committed_AS MemAvailable pswpin pswpout pgmajfault oom_kill hog_mib psi_some_us" > "$SAMPLES"
+    echo "# uptime phase target_kb current_kb MemTotal Committed_AS MemAvailable pswpin pswpout pgmajfault oom_kill hog_mib psi_some_us active_file inactive_file workingset_refault_file workingset_activate_file MemFree" > "$SAMPLES"
     (
         while :; do
             read -r _up _ < /proc/uptime
             read -r _ph 2>/dev/null < "$PHASE" || _ph=-
             read -r _h _ 2>/dev/null < "$HOG_STATE" || _h=0
-            _mt= _ca= _ma=
+            _mt= _ca= _ma= _af= _if= _fr=
             while read -r _k _v _; do
-                case $_k in MemTotal:) _mt=$_v ;; Committed_AS:) _ca=$_v ;; MemAvailable:) _ma=$_v ;; esac
+                case $_k in MemTotal:) _mt=$_v ;; Committed_AS:) _ca=$_v ;; MemAvailable:) _ma=$_v ;;
+                    "Active(file):") _af=$_v ;; "Inactive(file):") _if=$_v ;; MemFree:) _fr=$_v ;; esac
             done < /proc/meminfo
-            _si=0 _so=0 _mf=0 _oom=0
+            _si=0 _so=0 _mf=0 _oom=0 _wr=0 _wa=0
             while read -r _k _v; do
-                case $_k in pswpin) _si=$_v ;; pswpout) _so=$_v ;; pgmajfault) _mf=$_v ;; oom_kill) _oom=$_v ;; esac
+                case $_k in pswpin) _si=$_v ;; pswpout) _so=$_v ;; pgmajfault) _mf=$_v ;; oom_kill) _oom=$_v ;;
+                    workingset_refault_file) _wr=$_v ;; workingset_activate_file) _wa=$_v ;; esac
             done < /proc/vmstat
             _psi=0
             [ -r /proc/pressure/memory ] && read -r _ _ _ _ _psi _ < /proc/pressure/memory
             _psi=${_psi#total=}
-            echo "$_up $_ph $(tkb) $(ckb) $_mt $_ca $_ma $_si $_so $_mf $_oom $_h ${_psi:-0}" >> "$SAMPLES"
+            echo "$_up $_ph $(tkb) $(ckb) $_mt $_ca $_ma $_si $_so $_mf $_oom $_h ${_psi:-0} $_af $_if $_wr $_wa $_fr" >> "$SAMPLES"
             sleep 1
         done
     ) &

@@ -1,0 +1,71 @@
+#!/bin/sh
+# agent-file-cache, guest part: xenballoond with its shipped settings (pressure-v2) on a guest
+# with a page cache. dom0 attaches a 256 MiB disk (xvda); the workload reads a hot set of 48 MiB
+# from it every 2 s, and halfway a read-once stream of 160 MiB at 8 MiB a second passes by. The
+# agent gives back memory, keeps the hot set cached (it is Active(file), in the goal) and lets
+# the stream go; never an OOM kill, never outside [floor, memory/target]. samples.log has
+# Active/Inactive(file), the refault counters and PSI once a second (the calibration trace).
+. /xbtest/lib.sh
+. /xbtest/agent-lib.sh
+FLOOR=172032
+lo_up
+insmod /lib/modules/xen-blkfront.ko || xb_log "insmod xen-blkfront failed"
+xb_signal fc-guest-ready 1
+xb_wait fc-disk 1 120 || { xb_fail disk "dom0 never attached the disk"; exit 1; }
+wait_until 30 test -b /dev/xvda
+size=$(blockdev --getsize64 /dev/xvda 2>&1)
+xb_check disk-seen "/dev/xvda: $size bytes" test "$size" = 268435456
+# Held open for the whole run: the kernel drops a block device's page cache at its last close,
+# which would end every dd's cache with the dd.
+exec 3< /dev/xvda
+T0=$(xenstore-read memory/target)
+OOM0=$(vmstat oom_kill)
+hot() { dd if=/dev/xvda of=/dev/null bs=1M count=48 2>/dev/null; }
+stream() {  # 160 MiB from 64 MiB on, 8 MiB a second
+    _o=64
+    while [ $_o -lt 224 ]; do
+        dd if=/dev/xvda of=/dev/null bs=1M skip=$_o count=8 2>/dev/null
+        _o=$((_o + 8)); sleep 1
+    done
+}
+write_config /tmp/fc.yaml "policy: pressure-v2"
+phase idle
+start_sampler
+start_agent /tmp/fc.yaml
+t_start=$(xb_now)
+sleep 20
+phase hot
+hot; hot
+( i=0; while [ $i -lt 40 ]; do hot; sleep 2; i=$((i + 1)); done ) &
+HPID=$!
+sleep 20
+phase stream
+stream
+phase hot-after
+wait "$HPID"
+phase after
+sleep 10
+stop_agent; rc=$ARC
+stop_sampler
+xb_check sigterm-exit "xenballoond exit $rc" [ "$rc" = 0 ]
+oom=$(vmstat oom_kill)
+xb_check no-oom-kill "oom_kill $OOM0 -> $oom" test "$oom" = "$OOM0"
+# figures over the run: the least target, the most Active(file), refaults and activations
+# during the stream and after it, the stall, the memory given back
+set -- $(awk -v f=$FLOOR -v c="$T0" '!/^#/ {
+        if (min == "" || $3 < min) min = $3; if ($3 > max) max = $3
+        if ($2 == "hot" || $2 == "stream" || $2 == "hot-after") { if ($14 > af) af = $14 }
+        if ($2 == "stream" && r0 == "") { r0 = $16; a0 = $17 }
+        if ($2 == "stream" || $2 == "hot-after") { r1 = $16; a1 = $17 } }
+    END { print min + 0, max + 0, af + 0, r1 - r0, a1 - a0 }' "$SAMPLES")
+xb_log "over the run: target_kb min $1 max $2; Active(file) up to $3 kB; during and after the stream: $4 refaults, $5 activations"
+xb_check within-floor-and-ceiling "target_kb min $1 >= floor $FLOOR, max $2 <= memory/target $T0" \
+    test "$1" -ge $FLOOR -a "$2" -le "$T0"
+xb_check page-cache-seen "Active(file) up to $3 kB (the 48 MiB hot set is 49152 kB)" test "$3" -ge 40000
+xb_check gave-back "target_kb min $1 below memory/target $T0 by at least 16 MiB" test "$1" -le $((T0 - 16384))
+set -- $(stall_and_given_back "$T0" idle hot stream hot-after after)
+xb_log "pressure-v2 (shipped settings) with a page cache: PSI some stall $1 s over $4 s; memory given back below memory/target: mean $2 MiB ($3 %)"
+exec 3<&-
+xb_signal fc-done 1
+agent_report
+exit 0
