@@ -332,7 +332,8 @@ TEST_CASE("pressure-v2's keys are read and checked with the line of each") {
       "  headroom_max_mib: 512\n"
       "  spike_window_seconds: 3\n"
       "  spike_half_life_seconds: 3600\n"
-      "  balloon_rate_mib_per_s: 64\n");
+      "  balloon_rate_mib_per_s: 64\n"
+      "  swap_absorb_percent: 25\n");
   CHECK(config.policy == PolicyKind::kPressureV2);
   CHECK(config.pressure.stall_target_percent == 0.1);
   CHECK(config.pressure.stall_backoff_percent == 0.5);
@@ -346,6 +347,7 @@ TEST_CASE("pressure-v2's keys are read and checked with the line of each") {
   CHECK(config.pressure.spike_window_seconds == 3);
   CHECK(config.pressure.spike_half_life_seconds == 3600);
   CHECK(config.pressure.balloon_rate_mib_per_s == 64);
+  CHECK(config.pressure.swap_absorb_percent == 25);
   CHECK(validate(config).empty());
   CHECK(config.origin.line_of("pressure.balloon_rate_mib_per_s") == 14);
 
@@ -356,7 +358,8 @@ TEST_CASE("pressure-v2's keys are read and checked with the line of each") {
                                       "  refault_backoff_pages: 0\n"
                                       "  headroom_min_mib: 256\n"
                                       "  headroom_max_mib: 128\n"
-                                      "  balloon_rate_mib_per_s: 0\n"))) ==
+                                      "  balloon_rate_mib_per_s: 0\n"
+                                      "  swap_absorb_percent: 101\n"))) ==
         std::vector<std::string>{
             "test.yaml:2: pressure.stall_target_percent: must be above 0 and at most 100 "
             "(percent), got 0",
@@ -365,7 +368,8 @@ TEST_CASE("pressure-v2's keys are read and checked with the line of each") {
             "101",
             "test.yaml:5: pressure.refault_backoff_pages: must be between 1 and 4294967296, got 0",
             "test.yaml:7: pressure.headroom_max_mib: must not be below headroom_min_mib",
-            "test.yaml:8: pressure.balloon_rate_mib_per_s: must be between 1 and 65536, got 0"});
+            "test.yaml:8: pressure.balloon_rate_mib_per_s: must be between 1 and 65536, got 0",
+            "test.yaml:9: pressure.swap_absorb_percent: must be between 0 and 100, got 101"});
   CHECK(error_lines(validate(parse_ok("pressure: {stall_target_percent: 1, "
                                       "stall_backoff_percent: 0.5}\n"))) ==
         std::vector<std::string>{

@@ -723,6 +723,10 @@ TEST_CASE("pressure-v2 learns spike headroom from Committed_AS rises, within its
   const std::uint64_t with_swap = run.at(seconds(12)).headroom_kib;
   CHECK(with_swap <= 1280 * kMib - 512 * kMib);
   CHECK(with_swap > 1280 * kMib - 512 * kMib - 64);
+  // With swap_absorb_percent 0, swap absorbs nothing: the whole spike is held (as before, capped).
+  run.settings.pressure.swap_absorb_percent = 0;
+  CHECK(run.at(seconds(13)).headroom_kib == 1024 * kMib);
+  run.settings.pressure.swap_absorb_percent = 50;
   // The spike is remembered after Committed_AS has fallen back.
   *run.in.committed_as_kib -= 1536 * kMib;
   run.in.swap_free_kib = 0;

@@ -48,6 +48,7 @@ class ConfigReader {
         {"spike_window_seconds", reader_.into(pressure.spike_window_seconds)},
         {"spike_half_life_seconds", reader_.into(pressure.spike_half_life_seconds)},
         {"balloon_rate_mib_per_s", reader_.into(pressure.balloon_rate_mib_per_s)},
+        {"swap_absorb_percent", reader_.into(pressure.swap_absorb_percent)},
     };
   }
 

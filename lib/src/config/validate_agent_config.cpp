@@ -124,6 +124,7 @@ std::vector<ConfigError> validate(const AgentConfig& config) {
                  kMaxHalfLifeSeconds);
   check.in_range("pressure.balloon_rate_mib_per_s", pressure.balloon_rate_mib_per_s, 1,
                  kMaxBalloonRateMibPerS);
+  check.in_range("pressure.swap_absorb_percent", pressure.swap_absorb_percent, 0, 100);
 
   std::set<std::string, std::less<>> seen_fields;
   for (std::size_t i = 0; i < config.vmstat_fields.size(); ++i) {

@@ -225,8 +225,9 @@ std::uint64_t working_set_target(const Levels& levels, std::uint64_t floor_kib,
           : 0;
   ws.spike_kib = std::max(decayed(ws.spike_kib, elapsed, config.spike_half_life_seconds),
                           std::min(outrun, ceiling));
-  // Swap takes a spike only slowly and at the price of swap-ins later: half of it counts.
-  const std::uint64_t absorbed = std::min(in.swap_free_kib.value_or(0), ceiling) / 2;
+  // Swap takes a spike only slowly and at the price of swap-ins later: a share of it counts.
+  const std::uint64_t absorbed =
+      std::min(in.swap_free_kib.value_or(0), ceiling) * config.swap_absorb_percent / 100;
   const std::uint64_t spike_need = ws.spike_kib > absorbed ? ws.spike_kib - absorbed : 0;
   const std::uint64_t headroom = std::clamp(
       spike_need, mib_to_kib(config.headroom_min_mib),
