@@ -107,6 +107,18 @@ stall_and_given_back() {
               printf "%.3f %.1f %.1f %.0f\n", (p1 - p0) / 1e6, back / n / 1024, 100 * back / n / c, t1 - t0 }' "$SAMPLES"
 }
 
+# check_target_range FLOOR CEILING: target_kb over the samples (the phases start and stop aside)
+# never below FLOOR nor above CEILING, as the check within-floor-and-ceiling; leaves the least
+# and the most in TMIN and TMAX
+check_target_range() {
+    set -- "$1" "$2" $(awk '!/^#/ && $2 != "start" && $2 != "stop" {
+            if (min == "" || $3 < min) min = $3; if ($3 > max) max = $3 }
+        END { print min + 0, max + 0 }' "$SAMPLES")
+    TMIN=$3 TMAX=$4
+    xb_check within-floor-and-ceiling "target_kb min $TMIN >= floor $1, max $TMAX <= memory/target $2" \
+        test "$TMIN" -ge "$1" -a "$TMAX" -le "$2"
+}
+
 # agent_report: the agent's warnings and errors into the serial log, its
 # whole log and the samples as artifacts
 agent_report() {
