@@ -21,6 +21,7 @@
 #include "policies.h"
 #include "report.h"
 #include "run.h"
+#include "xenballoon/config/agent_config.h"
 #include "xenballoon/sim/simulation.h"
 #include "xenballoon/sim/trace.h"
 #include "xenballoon/util/file.h"
@@ -52,13 +53,14 @@ struct Options {
   bool no_swap = false;
   std::optional<std::uint64_t> balloon_rate_mib_per_s;
   std::optional<std::uint64_t> headroom_min_mib;
+  std::string agent_config_path;
   std::vector<BenchPolicy> policies;
 };
 
 constexpr const char* kUsage =
     R"(usage: xenballoon-policy-bench [--scenario FILE]... [--seed N] [--hours H]
                                [--policy NAME]... [--no-swap] [--balloon-rate MIB]
-                               [--headroom-min MIB]
+                               [--headroom-min MIB] [--agent-config FILE]
                                [--csv FILE] [--plot FILE.png] [--plot-dir DIR]
                                [--trace FILE]
 Runs the balloon policies and the oracle on each scenario in virtual time and
@@ -69,7 +71,9 @@ growing, contention). --seed mixes N into every guest's seed (0: as written);
 oracle and classic, which the goals compare with, always run); --no-swap takes
 every guest's swap away; --balloon-rate sets the balloon speed (MiB/s, default
 as the scenario says) and pressure-v2's pressure.balloon_rate_mib_per_s; --headroom-min sets pressure-v2's least spike headroom
-(pressure.headroom_min_mib); --plot draws every scenario and policy in one PNG,
+(pressure.headroom_min_mib); --agent-config runs the policies with that
+xenballoond.yaml (validated as the agent does; the flags above still apply;
+its policy: is ignored, each policy runs by name); --plot draws every scenario and policy in one PNG,
 --plot-dir one PNG per scenario (needed memory, oracle, pressure and
 pressure-v2 allocation, PSI stall); --trace writes every guest's state every
 second as CSV.
@@ -108,6 +112,7 @@ std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
     options.headroom_min_mib = *mib;
     return {};
   });
+  flags.option("agent-config", 0, &options.agent_config_path);
   flags.option("policy", 0, [&](std::string_view text) -> Result<void> {
     for (BenchPolicy policy : kPolicies) {
       if (policy_name(policy) == text) {
@@ -160,6 +165,16 @@ int main(int argc, char** argv) {
     scenarios.push_back(std::move(seeded));
   }
 
+  AgentConfig agent_config;
+  if (!options->agent_config_path.empty()) {
+    auto loaded = load_valid_agent_config(options->agent_config_path);
+    if (!loaded) {
+      std::fprintf(stderr, "%s\n", loaded.error().message.c_str());
+      return 1;
+    }
+    agent_config = std::move(*loaded);
+  }
+
   std::vector<RunResult> results;
   std::vector<std::string> names;
   for (const Scenario& scenario : scenarios) {
@@ -171,6 +186,7 @@ int main(int argc, char** argv) {
                               options->policies.end();
       if (!wanted) continue;
       RunOptions run_options;
+      run_options.agent = agent_config;
       run_options.trace = !options->trace_path.empty();
       // The agent is told the host's balloon speed, as docs/policies.md asks.
       if (options->balloon_rate_mib_per_s) {
