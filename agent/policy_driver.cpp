@@ -41,6 +41,7 @@ PolicyInputs PolicyDriver::inputs(const Readings& r, const Dom0View& dom0) const
     in.pgmajfault = r.vmstat->get("pgmajfault");
     in.workingset_refault_file = r.vmstat->get("workingset_refault_file");
     in.workingset_activate_file = r.vmstat->get("workingset_activate_file");
+    in.oom_kill = r.vmstat->get("oom_kill");
   }
   in.overrides = dom0.overrides;
   return in;

@@ -77,7 +77,7 @@ TEST_CASE("pressure-v2 keeps every target a page within the floor and the ceilin
                                          : static_max - gen.between(0, static_max / 2);
     std::uint64_t balloon = dom0;
     std::uint64_t committed = gen.between(0, static_max);
-    std::uint64_t psi_us = 0, activate = 0, refault = 0, pswpin = 0, majfault = 0;
+    std::uint64_t psi_us = 0, activate = 0, refault = 0, pswpin = 0, majfault = 0, kills = 0;
     std::int64_t now_ms = static_cast<std::int64_t>(gen.between(0, 1'000'000));
     PolicyState state;
 
@@ -104,6 +104,7 @@ TEST_CASE("pressure-v2 keeps every target a page within the floor and the ceilin
       in.workingset_refault_file = gen.counter(refault, 4000);
       in.pswpin = gen.counter(pswpin, 1000);
       in.pgmajfault = gen.counter(majfault, 5000);
+      in.oom_kill = gen.counter(kills, 2);
       in.active_file_kib = gen.maybe(gen.between(0, static_max));
       in.inactive_file_kib = gen.maybe(gen.between(0, static_max));
       in.mem_free_kib = gen.maybe(gen.between(0, static_max));

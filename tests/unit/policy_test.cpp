@@ -708,6 +708,7 @@ TEST_CASE("pressure-v2 grows at once on refaults, one step beyond the level, the
 
 TEST_CASE("pressure-v2 learns spike headroom from Committed_AS rises, within its bounds") {
   PolicySettings settings = settings_for(PolicyKind::kPressureV2);
+  settings.pressure.swap_absorb_percent = 50;
   Run run{settings, quiet_guest(8388608, 8388608, 1000000), {}};
   quiet_ticks(run, 0, 9);
   // 1.5 GiB within 2 s: the balloon (256 MiB/s) delivers 256 MiB of it after the first tick:
@@ -750,6 +751,47 @@ TEST_CASE("pressure-v2 holds as spike headroom only what outruns the balloon") {
   // The same gigabyte within one tick outruns it by all of it.
   *run.in.committed_as_kib += 1024 * kMib;
   CHECK(run.at(seconds(16)).headroom_kib == 1024 * kMib);
+}
+
+TEST_CASE("pressure-v2 holds its largest headroom after an OOM kill until a rise is seen whole") {
+  PolicySettings settings = settings_for(PolicyKind::kPressureV2);
+  PolicyInputs in = quiet_guest(8388608, 8388608, 1000000);
+  in.oom_kill = 0;
+  Run run{settings, in, {}};
+  quiet_ticks(run, 0, 20);
+  CHECK(run.at(seconds(21)).headroom_kib == 64 * kMib);
+  // A kill: the process never showed in Committed_AS, so nothing says how big it was.
+  run.in.oom_kill = 1;
+  CHECK(run.at(seconds(22)).headroom_kib == 1024 * kMib);
+  quiet_ticks(run, 23, 600);
+  CHECK(run.at(seconds(601)).headroom_kib == 1024 * kMib);
+  // The next rise comes whole: 768 MiB in one tick. Once it has left the spike window the
+  // headroom is that rise plus the least headroom, and neither decays nor counts swap for a day.
+  *run.in.committed_as_kib += 768 * kMib;
+  quiet_ticks(run, 602, 620);
+  CHECK(run.at(seconds(621)).headroom_kib == (768 + 64) * kMib);
+  *run.in.committed_as_kib -= 768 * kMib;
+  run.in.swap_free_kib = 2048 * kMib;
+  quiet_ticks(run, 622, 20 * 3600);
+  CHECK(run.at(seconds(20 * 3600 + 1)).headroom_kib == (768 + 64) * kMib);
+  // A day after the kill the ordinary estimate is back: decayed, less half of SwapFree.
+  quiet_ticks(run, 20 * 3600 + 2, 24 * 3600 + 30);
+  CHECK(run.at(seconds(24 * 3600 + 31)).headroom_kib == 64 * kMib);
+}
+
+TEST_CASE("pressure-v2 takes a first oom_kill reading, or a counter that went back, as no kill") {
+  PolicySettings settings = settings_for(PolicyKind::kPressureV2);
+  PolicyInputs in = quiet_guest(8388608, 8388608, 1000000);
+  Run run{settings, in, {}};
+  quiet_ticks(run, 0, 20);
+  run.in.oom_kill = 5;  // appears with kills from before the agent started
+  CHECK(run.at(seconds(21)).headroom_kib == 64 * kMib);
+  run.in.oom_kill = 2;  // went back
+  CHECK(run.at(seconds(22)).headroom_kib == 64 * kMib);
+  run.in.oom_kill.reset();
+  CHECK(run.at(seconds(23)).headroom_kib == 64 * kMib);
+  run.in.oom_kill = 3;  // one more than the last reading
+  CHECK(run.at(seconds(24)).headroom_kib == 1024 * kMib);
 }
 
 TEST_CASE("pressure-v2: a stall while memory is free beyond one step neither backs off nor holds") {

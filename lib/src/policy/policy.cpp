@@ -225,13 +225,34 @@ std::uint64_t working_set_target(const Levels& levels, std::uint64_t floor_kib,
           : 0;
   ws.spike_kib = std::max(decayed(ws.spike_kib, elapsed, config.spike_half_life_seconds),
                           std::min(outrun, ceiling));
+  // An OOM kill cut a rise short before it could be measured (the killed process's memory
+  // never shows in Committed_AS): its size is unknown, so the headroom goes to its bound until a
+  // rise the least headroom would not have covered is seen whole (it came, and left the window,
+  // with no kill). From then on it is that rise plus the least headroom (for what the estimate
+  // cannot see, as the kernel's own allocations during the rise), not decaying and not reduced
+  // by swap, for a spike half-life after the kill: this guest cannot afford to forget it.
+  const std::uint64_t headroom_min = mib_to_kib(config.headroom_min_mib);
+  const std::uint64_t headroom_max = std::max(headroom_min, mib_to_kib(config.headroom_max_mib));
+  if (in.oom_kill) {
+    if (ws.oom_kills && *in.oom_kill > *ws.oom_kills) {
+      ws.last_oom_kill = now;
+      ws.rise_since_kill_kib = 0;
+      ws.rise_seen_whole = false;
+    }
+    ws.oom_kills = in.oom_kill;
+  }
+  std::uint64_t after_kill = 0;
+  if (ws.last_oom_kill && now - *ws.last_oom_kill < seconds(config.spike_half_life_seconds)) {
+    ws.rise_since_kill_kib = std::max(ws.rise_since_kill_kib, std::min(outrun, ceiling));
+    if (outrun == 0 && ws.rise_since_kill_kib > headroom_min) ws.rise_seen_whole = true;
+    after_kill = ws.rise_seen_whole ? ws.rise_since_kill_kib + headroom_min : headroom_max;
+  }
   // Swap takes a spike only slowly and at the price of swap-ins later: a share of it counts.
   const std::uint64_t absorbed =
       std::min(in.swap_free_kib.value_or(0), ceiling) * config.swap_absorb_percent / 100;
   const std::uint64_t spike_need = ws.spike_kib > absorbed ? ws.spike_kib - absorbed : 0;
-  const std::uint64_t headroom = std::clamp(
-      spike_need, mib_to_kib(config.headroom_min_mib),
-      std::max(mib_to_kib(config.headroom_min_mib), mib_to_kib(config.headroom_max_mib)));
+  const std::uint64_t headroom =
+      std::clamp(std::max(spike_need, after_kill), headroom_min, headroom_max);
   decision.headroom_kib = headroom;
 
   const std::uint64_t level = levels.level_kib;

@@ -100,6 +100,7 @@ PolicyInputs inputs_from(const GuestModel& guest, std::int64_t now) {
   in.pgmajfault = s.vmstat.pgmajfault;
   in.workingset_refault_file = s.vmstat.workingset_refault_file;
   in.workingset_activate_file = s.vmstat.workingset_activate_file;
+  in.oom_kill = s.vmstat.oom_kill;
   in.active_file_kib = s.active_file_kib;
   in.inactive_file_kib = s.inactive_file_kib;
   in.swap_free_kib = s.swap_free_kib;

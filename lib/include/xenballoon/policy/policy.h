@@ -47,6 +47,7 @@ struct PolicyInputs {
   std::optional<std::uint64_t> pgmajfault;                // /proc/vmstat, cumulative faults
   std::optional<std::uint64_t> workingset_refault_file;   // /proc/vmstat, cumulative pages
   std::optional<std::uint64_t> workingset_activate_file;  // /proc/vmstat, cumulative pages
+  std::optional<std::uint64_t> oom_kill;                  // /proc/vmstat, cumulative kills
   std::optional<std::uint64_t> active_file_kib;           // /proc/meminfo Active(file)
   std::optional<std::uint64_t> inactive_file_kib;         // /proc/meminfo Inactive(file)
   std::optional<std::uint64_t> swap_free_kib;             // /proc/meminfo SwapFree
@@ -131,6 +132,12 @@ struct WorkingSetState {
   LevelHistory committed;                  // Committed_AS, KiB
   std::uint64_t file_working_set_kib = 0;  // decaying estimate
   std::uint64_t spike_kib = 0;             // decaying largest recent Committed_AS rise
+  // For a day after an OOM kill: when it came, the largest rise seen since, and whether that
+  // rise was seen whole; the last oom_kill count read.
+  std::optional<std::chrono::milliseconds> last_oom_kill;
+  std::uint64_t rise_since_kill_kib = 0;
+  bool rise_seen_whole = false;
+  std::optional<std::uint64_t> oom_kills;
   std::optional<std::chrono::milliseconds> last_update;
   std::optional<std::chrono::milliseconds> last_backoff;         // last tick that backed off
   std::optional<std::chrono::milliseconds> last_backoff_growth;  // last growth beyond the goal
