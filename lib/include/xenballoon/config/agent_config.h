@@ -48,7 +48,7 @@ struct PressureConfig {
   std::uint64_t spike_window_seconds = 5;             // a Committed_AS rise within it is a spike
   std::uint64_t spike_half_life_seconds = 24 * 3600;  // the largest spike is forgotten this fast
   std::uint64_t balloon_rate_mib_per_s = 256;  // what the balloon delivers per second of reaction
-  std::uint64_t swap_absorb_percent = 50;      // the share of SwapFree taken to absorb a spike
+  std::uint64_t swap_absorb_percent = 65;      // the share of SwapFree taken to absorb a spike
 
   bool operator==(const PressureConfig&) const = default;
 };
