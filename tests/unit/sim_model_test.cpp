@@ -591,6 +591,79 @@ TEST_CASE("sim: read-once data fills free memory as cache and is reclaimed first
   CHECK(guest.anon_swapped_kib() == 0);
 }
 
+TEST_CASE("sim: a working set read while memory is free is all active until reclaim deactivates it") {
+  Host host(pages_from_mib(4096));
+  GuestSpec spec = guest_spec(2048, 2048, 512, 256, steady(300));
+  spec.workload.access.file_touch_percent_per_s = 5;
+  GuestModel guest = boot(spec, host);
+  run(guest, host, 600);
+  REQUIRE(guest.page_cache_kib() == 256 * kMib);
+  CHECK(guest.snapshot().active_file_kib == 256 * kMib);
+  CHECK(guest.snapshot().inactive_file_kib == 0);
+  // The balloon takes all free memory and 64 MiB of the cache: reclaim balances the lists
+  // (active <= inactive below 1 GiB of file pages).
+  guest.set_target_kib(guest.current_kib() - guest.free_kib() - 64 * kMib);
+  run(guest, host, 10);  // 256 MiB/s
+  const GuestSnapshot reclaimed = guest.snapshot();
+  REQUIRE(guest.current_kib() == guest.target_kib());
+  CHECK(reclaimed.active_file_kib <= reclaimed.inactive_file_kib + 4);
+  CHECK(reclaimed.active_file_kib > 0);
+  // Memory back: the pages read again go back to the active list.
+  guest.set_target_kib(guest.static_max_kib());
+  run(guest, host, 300);
+  const GuestSnapshot after = guest.snapshot();
+  CHECK(after.active_file_kib == guest.page_cache_kib() - guest.stream_cache_kib());
+  CHECK(after.active_file_kib > reclaimed.active_file_kib);
+}
+
+TEST_CASE("sim: page cache reclaimed by kswapd or the balloon is some stall but no lost work") {
+  Host host(pages_from_mib(4096));
+  GuestSpec spec = guest_spec(1024, 1024, 0, 0, steady(200));
+  spec.workload.access.file_stream_mib_per_s = 16;
+  spec.reclaim_ns_per_page = 8000;
+  GuestModel guest = boot(spec, host);
+  run(guest, host, 120);  // the stream has filled memory: every new page replaces one
+  REQUIRE(guest.free_kib() < 64 * kMib);
+  guest.step(host);
+  const StepReport& step = guest.last_step();
+  CHECK(step.background_reclaim_file > 0);
+  CHECK(step.direct_reclaim_file == 0);
+  CHECK(step.stall_some_ns == step.background_reclaim_file * 8000);
+  CHECK(step.stall_full_ns == 0);
+  CHECK(step.lost_work_ns == 0);
+  // The balloon's reclaim counts the same way.
+  guest.set_target_kib(guest.current_kib() - 128 * kMib);
+  guest.step(host);
+  CHECK(guest.last_step().background_reclaim_file > 16 * kMib / 4);
+  CHECK(guest.last_step().stall_some_ns == guest.last_step().background_reclaim_file * 8000);
+  // Free reclaim costs nothing.
+  spec.reclaim_ns_per_page = 0;
+  Host other(pages_from_mib(4096));
+  GuestModel free_reclaim = boot(spec, other);
+  run(free_reclaim, other, 121);
+  CHECK(free_reclaim.last_step().background_reclaim_file > 0);
+  CHECK(free_reclaim.last_step().stall_some_ns == 0);
+}
+
+TEST_CASE("sim: file reads begin and a stream ends at the configured seconds") {
+  Host host(pages_from_mib(4096));
+  GuestSpec spec = guest_spec(2048, 2048, 0, 64, steady(100));
+  spec.workload.access.file_touch_percent_per_s = 50;
+  spec.workload.access.file_from_seconds = 100;
+  spec.workload.access.file_stream_mib_per_s = 4;
+  spec.workload.access.file_stream_from_seconds = 200;
+  spec.workload.access.file_stream_seconds = 50;
+  GuestModel guest = boot(spec, host);
+  run(guest, host, 100);
+  CHECK(guest.page_cache_kib() == 0);
+  run(guest, host, 20);
+  CHECK(guest.page_cache_kib() == 64 * kMib);
+  run(guest, host, 80);
+  CHECK(guest.stream_cache_kib() == 0);
+  run(guest, host, 100);
+  CHECK(guest.stream_cache_kib() == 200 * kMib);
+}
+
 TEST_CASE("sim: refaults of an evicted working set are counted and activated as the kernel does") {
   Host host(pages_from_mib(4096));
   GuestSpec spec = guest_spec(2048, 2048, 512, 512, steady(300));

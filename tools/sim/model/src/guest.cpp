@@ -34,7 +34,6 @@ constexpr std::uint64_t kReclaimBatchPages = 32;       // SWAP_CLUSTER_MAX: one 
 
 // Stall costs (docs/simulation.md, "PSI"). Tasks: the workload's runnable threads; "some" is
 // the chance that at least one of them waits, "full" that all do.
-constexpr std::uint64_t kDirectReclaimFileNs = 2'000;
 constexpr std::uint64_t kDirectSwapoutNs = 50'000;
 constexpr std::uint64_t kOomStallNs = kNsPerSecond;  // the thrashing before a kill
 constexpr std::uint64_t kWorkloadTasks = 2;
@@ -217,6 +216,7 @@ void GuestModel::step(Host& host) {
   swap_in();
   read_files();
   run_kswapd();
+  update_file_lru();
   account_stall();
   ++now_seconds_;
 }
@@ -242,7 +242,11 @@ void GuestModel::run_balloon(Host& host) {
     const auto given = static_cast<std::uint64_t>(-moved);
     const std::uint64_t free_before = free;
     const std::uint64_t from_free = free_before > wmark_high_ ? free_before - wmark_high_ : 0;
-    if (given > from_free) drop_cache(given - from_free, /*direct=*/true);
+    if (given > from_free) {
+      const std::uint64_t from_cache = std::min(given - from_free, cache_);
+      drop_cache(from_cache, /*direct=*/true);
+      last_step_.background_reclaim_file += from_cache;
+    }
     host.release(given);
   }
 }
@@ -422,7 +426,8 @@ void GuestModel::read_files() {
   const std::uint64_t cached = working_set_cached();
   std::uint64_t misses = 0;
   std::uint64_t refaults = 0;
-  if (working_set > cached) {
+  const auto now = static_cast<std::uint64_t>(now_seconds_);
+  if (working_set > cached && now >= access.file_from_seconds) {
     // The cache holds the most popular pages of the working set (LRU under a skewed access
     // pattern); a stalled workload reads less.
     const std::uint64_t uncached = working_set - cached;
@@ -440,8 +445,13 @@ void GuestModel::read_files() {
     const std::uint64_t reach = cache_ + free_pages();
     vmstat_.workingset_activate_file += evicted <= reach ? refaults : refaults * reach / evicted;
   }
-  const std::uint64_t stream = random_.round_stochastic(progress_ * access.file_stream_mib_per_s *
-                                                        static_cast<double>(kPagesPerMib));
+  const bool streaming = now >= access.file_stream_from_seconds &&
+                         (access.file_stream_seconds == 0 ||
+                          now < access.file_stream_from_seconds + access.file_stream_seconds);
+  const std::uint64_t stream =
+      streaming ? random_.round_stochastic(progress_ * access.file_stream_mib_per_s *
+                                           static_cast<double>(kPagesPerMib))
+                : 0;
   if (misses == 0 && stream == 0) return;
 
   // The cache grows into free memory above the low watermark, working-set pages first. Beyond
@@ -466,6 +476,7 @@ void GuestModel::read_files() {
   vmstat_.pgsteal_kswapd += replaced;
   vmstat_.pgscan_file += replaced;
   vmstat_.pgsteal_file += replaced;
+  last_step_.background_reclaim_file += replaced;
 
   // Only misses through a mapping fault; read() misses are I/O without a page fault.
   const std::uint64_t reads = misses + stream;
@@ -486,15 +497,36 @@ void GuestModel::run_kswapd() {
   std::uint64_t deficit = wmark_high_ - free;
   const std::uint64_t from_cache = std::min(deficit, cache_);
   drop_cache(from_cache, /*direct=*/false);
+  last_step_.background_reclaim_file += from_cache;
   deficit -= from_cache;
   swap_out(swap_write_room(std::min({deficit, swap_free_pages(), anon_resident_})),
            /*direct=*/false);
 }
 
+void GuestModel::update_file_lru() {
+  const std::uint64_t ws_cached = working_set_cached();
+  active_file_ = std::min(active_file_, ws_cached);
+  // A cached page read a second time goes to the active list (mark_page_accessed()); a refault
+  // recent enough is activated at once (counted in read_files()).
+  const AccessPattern& access = spec_.workload.access;
+  const bool reading = static_cast<std::uint64_t>(now_seconds_) >= access.file_from_seconds;
+  const double share =
+      reading ? std::min(1.0, progress_ * access.file_touch_percent_per_s / 100.0) : 0.0;
+  const std::uint64_t inactive_ws = ws_cached - active_file_;
+  const auto touched =
+      static_cast<std::uint64_t>(std::ceil(static_cast<double>(inactive_ws) * share));
+  active_file_ += std::min(inactive_ws, std::max(touched, last_step_.file_refaults));
+  // Nothing moves back to the inactive list but reclaim (shrink_active_list() when
+  // inactive_is_low()): a working set read while memory is free is all active.
+  if (last_step_.direct_reclaim_file + last_step_.background_reclaim_file > 0) {
+    active_file_ = std::min(active_file_, active_file_limit(cache_));
+  }
+}
+
 void GuestModel::account_stall() {
   const std::uint64_t io_ns = spec_.disk_latency_us * 1000;
   const std::uint64_t task_stall_ns = (last_step_.swapins + last_step_.file_refaults) * io_ns +
-                                      last_step_.direct_reclaim_file * kDirectReclaimFileNs +
+                                      last_step_.direct_reclaim_file * spec_.reclaim_ns_per_page +
                                       last_step_.direct_swapouts * kDirectSwapoutNs +
                                       last_step_.oom_kills * kOomStallNs +
                                       (deferred_ != 0 ? kNsPerSecond : 0);
@@ -505,7 +537,13 @@ void GuestModel::account_stall() {
   lost_work_ns_ += per_task_ns;
   progress_ = 1.0 - static_cast<double>(per_task_ns) / static_cast<double>(kNsPerSecond);
   const std::uint64_t both_ns = per_task_ns * per_task_ns / kNsPerSecond;
-  last_step_.stall_some_ns = 2 * per_task_ns - both_ns;
+  // kswapd and the balloon's worker are tasks of their own: their reclaim is "some" stall
+  // (kswapd runs in a memstall section), but neither "full" nor the workload's lost work.
+  const std::uint64_t workload_some_ns = 2 * per_task_ns - both_ns;
+  const std::uint64_t background_ns =
+      std::min(kNsPerSecond, last_step_.background_reclaim_file * spec_.reclaim_ns_per_page);
+  last_step_.stall_some_ns =
+      workload_some_ns + background_ns * (kNsPerSecond - workload_some_ns) / kNsPerSecond;
   last_step_.stall_full_ns = both_ns;
   psi_some_.record(kNsPerSecond, last_step_.stall_some_ns);
   psi_full_.record(kNsPerSecond, last_step_.stall_full_ns);
@@ -524,10 +562,9 @@ GuestSnapshot GuestModel::snapshot() const {
   const std::uint64_t base_lru_anon = kShmemPages + kBaseAnonPages;
   s.active_anon_kib = kib_from_pages(base_lru_anon - kBaseInactiveAnonPages + hot_resident);
   s.inactive_anon_kib = kib_from_pages(kBaseInactiveAnonPages + anon_resident_ - hot_resident);
-  // Read-once pages stay inactive; the working set is active up to the kernel's LRU ratio.
-  const std::uint64_t active_file = std::min(working_set_cached(), active_file_limit(cache_));
-  s.active_file_kib = kib_from_pages(active_file);
-  s.inactive_file_kib = kib_from_pages(cache_ - active_file);
+  // Read-once pages stay inactive; the working set is active as update_file_lru() left it.
+  s.active_file_kib = kib_from_pages(active_file_);
+  s.inactive_file_kib = kib_from_pages(cache_ - active_file_);
 
   s.swap_total_kib = kib_from_pages(swap_pages_);
   s.swap_free_kib = kib_from_pages(swap_free_pages());
@@ -573,6 +610,7 @@ std::string GuestModel::check_invariants() const {
            std::to_string(deferred_) + " != demand " + std::to_string(workload_.demand_pages());
   }
   if (stream_cache_ > cache_) return "more read-once pages than page cache";
+  if (active_file_ > working_set_cached()) return "more active file pages than cached working set";
   if (working_set_cached() > cache_ever_ || cache_ever_ > working_set_pages_) {
     return "page cache outside the part of the working set ever read";
   }

@@ -136,6 +136,10 @@ class ScenarioReader {
           [&](const Field& f) {
             reader_.read_u64_between(f, 1, 1'000'000, guest.disk_latency_us);
           }},
+         {"reclaim_ns_per_page",
+          [&](const Field& f) {
+            reader_.read_u64_between(f, 0, 1'000'000, guest.reclaim_ns_per_page);
+          }},
          {"kernel_reserved_mib",
           [&](const Field& f) {
             std::uint64_t mib = 0;
@@ -271,6 +275,9 @@ class ScenarioReader {
     auto percent = [&](double& out) {
       return [&](const Field& field) { reader_.read_double_between(field, 0, 100, out); };
     };
+    auto seconds = [&](std::uint64_t& out) {
+      return [&](const Field& field) { reader_.read_u64_between(field, 0, 10 * 365 * 86400, out); };
+    };
     reader_.read_mapping(f, {{"hot_percent", percent(access.hot_percent)},
                              {"hot_touch_percent_per_s", percent(access.hot_touch_percent_per_s)},
                              {"cold_touch_percent_per_s", percent(access.cold_touch_percent_per_s)},
@@ -280,10 +287,14 @@ class ScenarioReader {
                               [&](const Field& field) {
                                 reader_.read_double_between(field, 0, 4, access.file_zipf_exponent);
                               }},
-                             {"file_stream_mib_per_s", [&](const Field& field) {
+                             {"file_stream_mib_per_s",
+                              [&](const Field& field) {
                                 reader_.read_double_between(field, 0, 1e5,
                                                             access.file_stream_mib_per_s);
-                              }}});
+                              }},
+                             {"file_from_seconds", seconds(access.file_from_seconds)},
+                             {"file_stream_from_seconds", seconds(access.file_stream_from_seconds)},
+                             {"file_stream_seconds", seconds(access.file_stream_seconds)}});
   }
 
   void check_scenario(const Scenario& scenario) {

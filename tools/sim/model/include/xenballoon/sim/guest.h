@@ -37,6 +37,8 @@ struct GuestSpec {
   std::uint64_t swap_write_mib_per_s = 0;
   std::uint64_t seed = 0;
   std::uint64_t disk_latency_us = 500;  // one 4 KiB read from swap or a file
+  // Reclaiming one page-cache page, whoever reclaims it (an allocating task, kswapd, the balloon).
+  std::uint64_t reclaim_ns_per_page = 2000;
   std::uint64_t kernel_reserved_kib = kDefaultKernelReservedKib;
   WorkloadSpec workload;
 
@@ -120,6 +122,7 @@ struct StepReport {
   std::uint64_t file_misses = 0;
   std::uint64_t file_refaults = 0;
   std::uint64_t direct_reclaim_file = 0;
+  std::uint64_t background_reclaim_file = 0;  // page cache reclaimed by kswapd or the balloon
   std::uint64_t direct_swapouts = 0;
   std::uint64_t oom_kills = 0;
   std::uint64_t stream_reads = 0;    // read-once pages read (cold misses, never refaults)
@@ -212,6 +215,9 @@ class GuestModel {
   void swap_in();
   void read_files();
   void run_kswapd();
+  // The file LRU after this second's reads and reclaim: cached working-set pages read again
+  // become active; reclaim deactivates down to the kernel's active:inactive ratio.
+  void update_file_lru();
   void account_stall();
   // Direct reclaim for an allocation of `needed` pages: free memory above the min watermark,
   // then page cache (read-once pages first), then resident anonymous pages to swap, then
@@ -243,6 +249,8 @@ class GuestModel {
   std::uint64_t stream_cache_ = 0;  // of cache_, read-once pages
   // Working-set pages read at least once: a miss on one of them is a refault.
   std::uint64_t cache_ever_ = 0;
+  std::uint64_t active_file_ =
+      0;  // of the working-set pages in the cache, those on the active list
   std::uint64_t deferred_ = 0;
   std::uint64_t swap_written_ = 0;  // this second
   bool swap_rate_limited_ = false;

@@ -28,6 +28,11 @@ struct AccessPattern {
   // Data read once and never again (a backup, a scan, a file server's cold files), MiB per second
   // of full progress: it fills free memory as cache and is the first to go under reclaim.
   double file_stream_mib_per_s = 0;
+  // When the reads happen, in seconds from boot: the working set from file_from_seconds on, the
+  // stream from file_stream_from_seconds for file_stream_seconds (0: to the end).
+  std::uint64_t file_from_seconds = 0;
+  std::uint64_t file_stream_from_seconds = 0;
+  std::uint64_t file_stream_seconds = 0;
 
   bool operator==(const AccessPattern&) const = default;
 };
