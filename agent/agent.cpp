@@ -67,7 +67,7 @@ void Agent::notify_service_manager(const char* state) {
 void Agent::set_settings(const AgentConfig& config) {
   driver_.set_settings(policy_settings(config));
   std::vector<std::string> keep = config.vmstat_fields;
-  for (const char* name : {"pswpin", "pgmajfault", "workingset_refault_file",
+  for (const char* name : {"pswpin", "pswpout", "pgmajfault", "workingset_refault_file",
                            "workingset_activate_file", "oom_kill"}) {
     if (std::find(keep.begin(), keep.end(), name) == keep.end()) keep.emplace_back(name);
   }

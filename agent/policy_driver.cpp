@@ -38,6 +38,7 @@ PolicyInputs PolicyDriver::inputs(const Readings& r, const Dom0View& dom0) const
   }
   if (r.vmstat) {
     in.pswpin = r.vmstat->get("pswpin");
+    in.pswpout = r.vmstat->get("pswpout");
     in.pgmajfault = r.vmstat->get("pgmajfault");
     in.workingset_refault_file = r.vmstat->get("workingset_refault_file");
     in.workingset_activate_file = r.vmstat->get("workingset_activate_file");

@@ -680,6 +680,39 @@ TEST_CASE("pressure-v2 reads the stall from PSI total=, not from avg10") {
   CHECK(*backoff.target_kib == before + 128 * kMib);
 }
 
+TEST_CASE("pressure-v2 does not back off on a stall with no refault and no swap traffic") {
+  // Reclaim work (kswapd, the balloon's own reclaim, a stream making room): more memory would
+  // not end it. It only holds the probes, as any stall above the target does.
+  PolicyInputs in = quiet_guest(4194304, 3000000, 1000000);
+  in.pswpout = 2000;
+  Run run{settings_for(PolicyKind::kPressureV2), in, {}};
+  quiet_ticks(run, 0, 10);
+  const std::uint64_t level = *run.in.balloon_target_kib;
+  *run.in.psi_some_total_us += 20'000;  // 0.2 % of the window
+  const Decision reclaim = run.at(seconds(11));
+  CHECK(reclaim.signals.psi_high);
+  CHECK(reclaim.signals.reclaim_stall);
+  CHECK(reclaim.hold == ShrinkHold::kStall);
+  CHECK(*reclaim.target_kib == level);
+  // The same stall with one page going to swap is a shortage: one step up.
+  *run.in.pswpout += 1;
+  *run.in.psi_some_total_us += 1'000;
+  const Decision shortage = run.at(seconds(12));
+  CHECK_FALSE(shortage.signals.reclaim_stall);
+  CHECK(*shortage.target_kib == level + 128 * kMib);
+}
+
+TEST_CASE("pressure-v2 backs off on a stall as before when a swap or refault counter is unread") {
+  PolicyInputs in = quiet_guest(4194304, 3000000, 1000000);  // pswpout unread
+  Run run{settings_for(PolicyKind::kPressureV2), in, {}};
+  quiet_ticks(run, 0, 10);
+  const std::uint64_t level = *run.in.balloon_target_kib;
+  *run.in.psi_some_total_us += 20'000;
+  const Decision backoff = run.at(seconds(11));
+  CHECK_FALSE(backoff.signals.reclaim_stall);
+  CHECK(*backoff.target_kib == level + 128 * kMib);
+}
+
 TEST_CASE("pressure-v2 grows at once on refaults, one step beyond the level, then cools down") {
   Run run{settings_for(PolicyKind::kPressureV2), quiet_guest(4194304, 3000000, 1000000), {}};
   quiet_ticks(run, 0, 10);

@@ -20,6 +20,8 @@ constexpr double kUsPerSecond = 1e6;
 constexpr std::size_t kStallCounter = 0;
 constexpr std::size_t kActivateCounter = 1;
 constexpr std::size_t kRefaultCounter = 2;
+constexpr std::size_t kSwapinCounter = 3;
+constexpr std::size_t kSwapoutCounter = 4;
 constexpr unsigned bit(std::size_t counter) {
   return 1U << counter;
 }
@@ -62,14 +64,17 @@ Levels levels_from(const PolicyInputs& in) {
 void record_working_set(const PolicyInputs& in, WorkingSetState& ws) {
   const unsigned read = (in.psi_some_total_us ? bit(kStallCounter) : 0) |
                         (in.workingset_activate_file ? bit(kActivateCounter) : 0) |
-                        (in.workingset_refault_file ? bit(kRefaultCounter) : 0);
+                        (in.workingset_refault_file ? bit(kRefaultCounter) : 0) |
+                        (in.pswpin ? bit(kSwapinCounter) : 0) |
+                        (in.pswpout ? bit(kSwapoutCounter) : 0);
   if (read != ws.counters_read) {
     ws.counters.clear();  // a counter that appears or vanishes is no increase
     ws.counters_read = read;
   }
-  ws.counters.record(in.now,
-                     {in.psi_some_total_us.value_or(0), in.workingset_activate_file.value_or(0),
-                      in.workingset_refault_file.value_or(0)});
+  ws.counters.record(
+      in.now,
+      {in.psi_some_total_us.value_or(0), in.workingset_activate_file.value_or(0),
+       in.workingset_refault_file.value_or(0), in.pswpin.value_or(0), in.pswpout.value_or(0)});
   if (in.committed_as_kib) ws.committed.record(in.now, *in.committed_as_kib);
 }
 
@@ -91,6 +96,15 @@ void read_working_set_signals(const WorkingSetState& ws, const PressureConfig& c
     signals.activations_in_window = increase.values[kActivateCounter];
     signals.refault_burst = signals.activations_in_window >= config.refault_backoff_pages;
   }
+  // A stall with no refault and no page to or from swap in the window is reclaim work (kswapd
+  // or the balloon reclaiming page cache, a stream's read-once pages making room): more memory
+  // does not end it. Only when all four counters are read.
+  constexpr unsigned kQuietCounters =
+      bit(kActivateCounter) | bit(kRefaultCounter) | bit(kSwapinCounter) | bit(kSwapoutCounter);
+  signals.reclaim_stall =
+      signals.psi_high && (ws.counters_read & kQuietCounters) == kQuietCounters &&
+      increase.values[kActivateCounter] == 0 && increase.values[kRefaultCounter] == 0 &&
+      increase.values[kSwapinCounter] == 0 && increase.values[kSwapoutCounter] == 0;
   // Major faults include every cold read through a mapping: refaults are the precise signal.
   signals.majfault_burst = false;
 }
@@ -265,7 +279,8 @@ std::uint64_t working_set_target(const Levels& levels, std::uint64_t floor_kib,
   // probes take only that spare memory.
   const std::uint64_t spare =
       in.mem_free_kib && *in.mem_free_kib > step ? *in.mem_free_kib - step : 0;
-  const bool pressure_signal = signals.psi_high || signals.refault_burst || signals.swapin_burst;
+  const bool pressure_signal =
+      (signals.psi_high && !signals.reclaim_stall) || signals.refault_burst || signals.swapin_burst;
   if (pressure_signal && spare == 0) {
     ws.last_backoff = now;
     // One step beyond the level the stall came at, at most once per stall window (the window

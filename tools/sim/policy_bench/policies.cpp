@@ -97,6 +97,7 @@ PolicyInputs inputs_from(const GuestModel& guest, std::int64_t now) {
   in.psi_some_avg10 = psi_average_percent(s.psi_some.avg10);
   in.psi_some_total_us = s.psi_some.total_ns / 1000;  // the file shows microseconds
   in.pswpin = s.vmstat.pswpin;
+  in.pswpout = s.vmstat.pswpout;
   in.pgmajfault = s.vmstat.pgmajfault;
   in.workingset_refault_file = s.vmstat.workingset_refault_file;
   in.workingset_activate_file = s.vmstat.workingset_activate_file;

@@ -44,6 +44,7 @@ struct PolicyInputs {
   std::optional<double> psi_some_avg10;                   // /proc/pressure/memory, percent
   std::optional<std::uint64_t> psi_some_total_us;         // /proc/pressure/memory some total=
   std::optional<std::uint64_t> pswpin;                    // /proc/vmstat, cumulative pages
+  std::optional<std::uint64_t> pswpout;                   // /proc/vmstat, cumulative pages
   std::optional<std::uint64_t> pgmajfault;                // /proc/vmstat, cumulative faults
   std::optional<std::uint64_t> workingset_refault_file;   // /proc/vmstat, cumulative pages
   std::optional<std::uint64_t> workingset_activate_file;  // /proc/vmstat, cumulative pages
@@ -125,9 +126,9 @@ class VmstatHistory {
 
 // What the `pressure-v2` policy learns about the guest (docs/policies.md, "pressure-v2").
 struct WorkingSetState {
-  // PSI some total (µs), workingset_activate_file, workingset_refault_file; the ones unread
-  // this tick count as 0, and a change in which are read restarts the history.
-  CounterHistory<3> counters;
+  // PSI some total (µs), workingset_activate_file, workingset_refault_file, pswpin, pswpout; the
+  // ones unread this tick count as 0, and a change in which are read restarts the history.
+  CounterHistory<5> counters;
   unsigned counters_read = 0;              // bit i: counter i was read
   LevelHistory committed;                  // Committed_AS, KiB
   std::uint64_t file_working_set_kib = 0;  // decaying estimate
@@ -190,6 +191,7 @@ struct PressureSignals {
   double stall_percent = 0;                 // PSI some total's increase per second of the window
   std::uint64_t activations_in_window = 0;  // workingset_activate_file increase
   bool refault_burst = false;
+  bool reclaim_stall = false;  // the stall came with no refault and no swap traffic: no back-off
 
   bool pressure() const { return psi_high || swapin_burst || majfault_burst || refault_burst; }
 };
