@@ -591,7 +591,7 @@ TEST_CASE("sim: read-once data fills free memory as cache and is reclaimed first
   CHECK(guest.anon_swapped_kib() == 0);
 }
 
-TEST_CASE("sim: a working set read while memory is free is all active until reclaim deactivates it") {
+TEST_CASE("sim: a working set read with memory free is all active until reclaim deactivates it") {
   Host host(pages_from_mib(4096));
   GuestSpec spec = guest_spec(2048, 2048, 512, 256, steady(300));
   spec.workload.access.file_touch_percent_per_s = 5;
