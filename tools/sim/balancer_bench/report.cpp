@@ -19,7 +19,7 @@ Row row_of(const RunResult& r) {
              static_cast<double>(r.total(&GuestTotals::swapins)),
              static_cast<double>(r.total(&GuestTotals::file_refaults)),
              r.psi_some_seconds(),
-             r.lost_task_seconds(),
+             r.lost_seconds(),
              r.stalled_percent(),
              r.idle_percent_while_stalled(),
              r.idle_percent_while_hard_stalled(),
@@ -94,8 +94,8 @@ std::string table(const std::vector<RunResult>& results, const std::vector<std::
     if (mean.runs != 0) out += line("mean", policy, mean, host_gib);
   }
   out +=
-      "(lost s: task-seconds the workloads' tasks spent stalled, PSI some + full; the model's\n"
-      " workloads are open-loop, so that work is not made up later)\n";
+      "(lost s: seconds the guests' workloads did not progress because they stalled, summed;\n"
+      " the model's workloads do not make that work up later)\n";
   return out;
 }
 

@@ -95,6 +95,7 @@ Result<RunResult> run(const Scenario& scenario, std::uint64_t seed, Dom0Policy p
         end.vmstat.workingset_refault_file - at_start[i].vmstat.workingset_refault_file;
     out.psi_some_ns = end.psi_some.total_ns - at_start[i].psi_some.total_ns;
     out.psi_full_ns = end.psi_full.total_ns - at_start[i].psi_full.total_ns;
+    out.lost_work_ns = guests[i].lost_work_ns();  // none before the first step
     out.oom_kills = guests[i].oom_kills();
   }
   return result;

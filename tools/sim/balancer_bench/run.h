@@ -27,6 +27,7 @@ struct GuestTotals {
   std::uint64_t file_refaults = 0;  // workingset_refault_file: page cache read again
   std::uint64_t psi_some_ns = 0;
   std::uint64_t psi_full_ns = 0;
+  std::uint64_t lost_work_ns = 0;  // GuestModel::lost_work_ns() over the run
   std::uint64_t oom_kills = 0;
 };
 
@@ -72,14 +73,10 @@ struct RunResult {
   double psi_some_seconds() const {
     return static_cast<double>(total(&GuestTotals::psi_some_ns)) / 1e9;
   }
-  // Lost work: the task-seconds the workloads' tasks spent stalled instead of running. The
-  // model's two tasks per guest each stall a share p of a stalled second, and PSI some + full =
-  // (2p - p^2) + p^2 = 2p: their stall summed. Its workloads are open-loop (work not done in a
-  // stalled second is not made up later), so this is the work lost.
-  double lost_task_seconds() const {
-    return static_cast<double>(total(&GuestTotals::psi_some_ns) +
-                               total(&GuestTotals::psi_full_ns)) /
-           1e9;
+  // Lost work: the seconds the guests' workloads did not progress (the closed-loop model's
+  // GuestModel::lost_work_ns(), as the policy bench reports it), summed over the guests.
+  double lost_seconds() const {
+    return static_cast<double>(total(&GuestTotals::lost_work_ns)) / 1e9;
   }
   // Mean host free memory while any guest stalls, in % of the host (0 when none stalled).
   double idle_percent_while_stalled() const {
