@@ -15,9 +15,17 @@ fixtures=tests/fixtures/calibration
 command -v gnuplot >/dev/null || { echo "plot-calibration: gnuplot is not installed (gnuplot-nox)" >&2; exit 2; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$build/tools/sim/xenballoon-policy-bench" --scenario "$fixtures/lab-guest.yaml" \
-  --policy pressure-v2 --trace "$tmp/trace.csv" >/dev/null 2>&1
-awk -F, '$2 == "pressure-v2" { print $4, $17, $5, $6 }' "$tmp/trace.csv" > "$tmp/model.txt"
+# model_columns SCENARIO OUT COLUMN...: pressure-v2's trace of SCENARIO, the second and the
+# given trace columns (xenballoon/sim/trace.h, counted from 1 with scenario,policy,guest) in OUT.
+model_columns() {
+  local scenario=$1 out=$2; shift 2
+  "$build/tools/sim/xenballoon-policy-bench" --scenario "$fixtures/$scenario" \
+    --policy pressure-v2 --trace "$tmp/trace.csv" >/dev/null 2>&1
+  awk -F, -v cols="$*" 'BEGIN { n = split(cols, c, " ") }
+    $2 == "pressure-v2" { line = $4; for (i = 1; i <= n; i++) line = line " " $c[i]; print line }' \
+    "$tmp/trace.csv" > "$out"
+}
+model_columns lab-guest.yaml "$tmp/model.txt" 17 5 6
 gnuplot <<GP
 set terminal pngcairo size 900,480 font ",10"
 set output '$out'
@@ -34,9 +42,7 @@ plot '$fixtures/real-pv-pressure-v2.txt' using 1:(\$2/1024) with linespoints pt 
      '$tmp/model.txt' using 1:(\$4/1024) with lines lc rgb '#98df8a' title 'Committed\_AS, model'
 GP
 
-"$build/tools/sim/xenballoon-policy-bench" --scenario "$fixtures/lab-guest-file-cache.yaml" \
-  --policy pressure-v2 --trace "$tmp/trace-fc.csv" >/dev/null 2>&1
-awk -F, '$2 == "pressure-v2" { print $4, $17, $7, $8, $11 }' "$tmp/trace-fc.csv" > "$tmp/model-fc.txt"
+model_columns lab-guest-file-cache.yaml "$tmp/model-fc.txt" 17 7 8 11
 gnuplot <<GP
 set terminal pngcairo size 900,640 font ",10"
 set output '$out_fc'

@@ -117,6 +117,27 @@ double distance(std::uint64_t a, std::uint64_t b) {
   return std::abs(static_cast<double>(a) - static_cast<double>(b));
 }
 
+// The real samples are taken every 1.3 s under TCG by a shell loop, the agent ticks in between:
+// each is compared with the model's seconds within kTimeSlack of it.
+constexpr double kTimeSlack = 1.5;
+constexpr double kCeilingKb = 262144;  // the lab guest's memory/target
+
+template <typename Visit>
+void model_seconds_near(const std::map<std::int64_t, Sample>& model, double second, Visit visit) {
+  for (auto s = static_cast<std::int64_t>(std::floor(second - kTimeSlack));
+       s <= static_cast<std::int64_t>(std::ceil(second + kTimeSlack)); ++s) {
+    auto it = model.find(s);
+    if (it != model.end()) visit(it->second);
+  }
+}
+
+// How far the model's balloon level is from the real one: the larger of the two distances, of
+// the balloon target and of MemTotal.
+double level_distance(const Sample& model, const Sample& real) {
+  return std::max(distance(model.target_kb, real.target_kb),
+                  distance(model.mem_total_kb, real.mem_total_kb));
+}
+
 }  // namespace
 
 TEST_CASE("the model follows the real-Xen lab guest under the shipped policy within tolerances") {
@@ -126,26 +147,18 @@ TEST_CASE("the model follows the real-Xen lab guest under the shipped policy wit
   const auto model = run_model("lab-guest.yaml");
   REQUIRE(model.size() >= 70);
 
-  // The tolerances: each real sample (taken every 1.3 s under TCG, by a shell loop; the agent
-  // ticks in between) is matched by a model second within 1.5 s of it whose balloon target and
-  // MemTotal are within 2 % of memory/target (5.2 MiB), and by one whose Committed_AS is within
-  // one step of the workload (16 MiB).
-  constexpr double kTimeSlack = 1.5;
-  constexpr double kCeilingKb = 262144;
+  // The tolerances: each real sample is matched by a model second within 1.5 s of it whose
+  // balloon target and MemTotal are within 2 % of memory/target (5.2 MiB), and by one whose
+  // Committed_AS is within one step of the workload (16 MiB).
   constexpr double kStepKb = 16 * 1024;
   int matched = 0;
   for (const Sample& r : real) {
     double best_level = 1e18;
     double best_committed = 1e18;
-    for (auto s = static_cast<std::int64_t>(std::floor(r.second - kTimeSlack));
-         s <= static_cast<std::int64_t>(std::ceil(r.second + kTimeSlack)); ++s) {
-      auto it = model.find(s);
-      if (it == model.end()) continue;
-      const Sample& m = it->second;
-      best_level = std::min(best_level, std::max(distance(m.target_kb, r.target_kb),
-                                                 distance(m.mem_total_kb, r.mem_total_kb)));
+    model_seconds_near(model, r.second, [&](const Sample& m) {
+      best_level = std::min(best_level, level_distance(m, r));
       best_committed = std::min(best_committed, distance(m.committed_as_kb, r.committed_as_kb));
-    }
+    });
     INFO("real second " << r.second << ": target_kb " << r.target_kb << ", MemTotal "
                         << r.mem_total_kb << ", Committed_AS " << r.committed_as_kb);
     CHECK(best_level <= 0.02 * kCeilingKb);
@@ -174,26 +187,18 @@ TEST_CASE("the model's page cache follows the real-Xen lab guest with a disk wit
   // MemTotal are within 2 % of memory/target (5.2 MiB) and whose Active(file) is within 6 MiB,
   // and by one whose Inactive(file) is within 12 MiB (the real kernel keeps a few MiB more free
   // than the model, and deactivates in batches).
-  constexpr double kTimeSlack = 1.5;
-  constexpr double kCeilingKb = 262144;
   constexpr double kActiveKb = 6 * 1024;
   constexpr double kInactiveKb = 12 * 1024;
   int matched = 0;
   for (const Sample& r : real) {
     double best = 1e18;
     double best_inactive = 1e18;
-    for (auto s = static_cast<std::int64_t>(std::floor(r.second - kTimeSlack));
-         s <= static_cast<std::int64_t>(std::ceil(r.second + kTimeSlack)); ++s) {
-      auto it = model.find(s);
-      if (it == model.end()) continue;
-      const Sample& m = it->second;
-      const double level =
-          std::max(distance(m.target_kb, r.target_kb), distance(m.mem_total_kb, r.mem_total_kb));
-      if (level <= 0.02 * kCeilingKb) {
+    model_seconds_near(model, r.second, [&](const Sample& m) {
+      if (level_distance(m, r) <= 0.02 * kCeilingKb) {
         best = std::min(best, distance(m.active_file_kb, r.active_file_kb));
       }
       best_inactive = std::min(best_inactive, distance(m.inactive_file_kb, r.inactive_file_kb));
-    }
+    });
     INFO("real second " << r.second << " (" << r.phase << "): target_kb " << r.target_kb
                         << ", MemTotal " << r.mem_total_kb << ", Active(file) " << r.active_file_kb
                         << ", Inactive(file) " << r.inactive_file_kb);
