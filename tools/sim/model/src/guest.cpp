@@ -426,8 +426,7 @@ void GuestModel::read_files() {
   const std::uint64_t cached = working_set_cached();
   std::uint64_t misses = 0;
   std::uint64_t refaults = 0;
-  const auto now = static_cast<std::uint64_t>(now_seconds_);
-  if (working_set > cached && now >= access.file_from_seconds) {
+  if (working_set > cached && access.reads_working_set(now_seconds_)) {
     // The cache holds the most popular pages of the working set (LRU under a skewed access
     // pattern); a stalled workload reads less.
     const std::uint64_t uncached = working_set - cached;
@@ -445,13 +444,11 @@ void GuestModel::read_files() {
     const std::uint64_t reach = cache_ + free_pages();
     vmstat_.workingset_activate_file += evicted <= reach ? refaults : refaults * reach / evicted;
   }
-  const bool streaming = now >= access.file_stream_from_seconds &&
-                         (access.file_stream_seconds == 0 ||
-                          now < access.file_stream_from_seconds + access.file_stream_seconds);
   const std::uint64_t stream =
-      streaming ? random_.round_stochastic(progress_ * access.file_stream_mib_per_s *
-                                           static_cast<double>(kPagesPerMib))
-                : 0;
+      access.streams(now_seconds_)
+          ? random_.round_stochastic(progress_ * access.file_stream_mib_per_s *
+                                     static_cast<double>(kPagesPerMib))
+          : 0;
   if (misses == 0 && stream == 0) return;
 
   // The cache grows into free memory above the low watermark, working-set pages first. Beyond
@@ -509,9 +506,9 @@ void GuestModel::update_file_lru() {
   // A cached page read a second time goes to the active list (mark_page_accessed()); a refault
   // recent enough is activated at once (counted in read_files()).
   const AccessPattern& access = spec_.workload.access;
-  const bool reading = static_cast<std::uint64_t>(now_seconds_) >= access.file_from_seconds;
-  const double share =
-      reading ? std::min(1.0, progress_ * access.file_touch_percent_per_s / 100.0) : 0.0;
+  const double share = access.reads_working_set(now_seconds_)
+                           ? std::min(1.0, progress_ * access.file_touch_percent_per_s / 100.0)
+                           : 0.0;
   const std::uint64_t inactive_ws = ws_cached - active_file_;
   const auto touched =
       static_cast<std::uint64_t>(std::ceil(static_cast<double>(inactive_ws) * share));

@@ -34,6 +34,16 @@ struct AccessPattern {
   std::uint64_t file_stream_from_seconds = 0;
   std::uint64_t file_stream_seconds = 0;
 
+  // Whether the working set is read, and the stream runs, in second `now` from boot.
+  bool reads_working_set(std::int64_t now) const {
+    return now >= 0 && static_cast<std::uint64_t>(now) >= file_from_seconds;
+  }
+  bool streams(std::int64_t now) const {
+    if (now < 0 || static_cast<std::uint64_t>(now) < file_stream_from_seconds) return false;
+    return file_stream_seconds == 0 ||
+           static_cast<std::uint64_t>(now) - file_stream_from_seconds < file_stream_seconds;
+  }
+
   bool operator==(const AccessPattern&) const = default;
 };
 
