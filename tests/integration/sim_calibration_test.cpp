@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <string>
@@ -122,13 +123,17 @@ double distance(std::uint64_t a, std::uint64_t b) {
 constexpr double kTimeSlack = 1.5;
 constexpr double kCeilingKb = 262144;  // the lab guest's memory/target
 
-template <typename Visit>
-void model_seconds_near(const std::map<std::int64_t, Sample>& model, double second, Visit visit) {
-  for (auto s = static_cast<std::int64_t>(std::floor(second - kTimeSlack));
-       s <= static_cast<std::int64_t>(std::ceil(second + kTimeSlack)); ++s) {
+// The least `gap(model second, real)` over the model's seconds within kTimeSlack of `real`
+// (infinite when none is there).
+template <typename Gap>
+double closest(const std::map<std::int64_t, Sample>& model, const Sample& real, Gap gap) {
+  double best = std::numeric_limits<double>::infinity();
+  for (auto s = static_cast<std::int64_t>(std::floor(real.second - kTimeSlack));
+       s <= static_cast<std::int64_t>(std::ceil(real.second + kTimeSlack)); ++s) {
     auto it = model.find(s);
-    if (it != model.end()) visit(it->second);
+    if (it != model.end()) best = std::min(best, gap(it->second, real));
   }
+  return best;
 }
 
 // How far the model's balloon level is from the real one: the larger of the two distances, of
@@ -153,11 +158,9 @@ TEST_CASE("the model follows the real-Xen lab guest under the shipped policy wit
   constexpr double kStepKb = 16 * 1024;
   int matched = 0;
   for (const Sample& r : real) {
-    double best_level = 1e18;
-    double best_committed = 1e18;
-    model_seconds_near(model, r.second, [&](const Sample& m) {
-      best_level = std::min(best_level, level_distance(m, r));
-      best_committed = std::min(best_committed, distance(m.committed_as_kb, r.committed_as_kb));
+    const double best_level = closest(model, r, level_distance);
+    const double best_committed = closest(model, r, [](const Sample& m, const Sample& real) {
+      return distance(m.committed_as_kb, real.committed_as_kb);
     });
     INFO("real second " << r.second << ": target_kb " << r.target_kb << ", MemTotal "
                         << r.mem_total_kb << ", Committed_AS " << r.committed_as_kb);
@@ -191,13 +194,14 @@ TEST_CASE("the model's page cache follows the real-Xen lab guest with a disk wit
   constexpr double kInactiveKb = 12 * 1024;
   int matched = 0;
   for (const Sample& r : real) {
-    double best = 1e18;
-    double best_inactive = 1e18;
-    model_seconds_near(model, r.second, [&](const Sample& m) {
-      if (level_distance(m, r) <= 0.02 * kCeilingKb) {
-        best = std::min(best, distance(m.active_file_kb, r.active_file_kb));
-      }
-      best_inactive = std::min(best_inactive, distance(m.inactive_file_kb, r.inactive_file_kb));
+    // Active(file) only where the level matches too: the hot set's share of the same memory.
+    const double best = closest(model, r, [](const Sample& m, const Sample& real) {
+      return level_distance(m, real) <= 0.02 * kCeilingKb
+                 ? distance(m.active_file_kb, real.active_file_kb)
+                 : std::numeric_limits<double>::infinity();
+    });
+    const double best_inactive = closest(model, r, [](const Sample& m, const Sample& real) {
+      return distance(m.inactive_file_kb, real.inactive_file_kb);
     });
     INFO("real second " << r.second << " (" << r.phase << "): target_kb " << r.target_kb
                         << ", MemTotal " << r.mem_total_kb << ", Active(file) " << r.active_file_kb
