@@ -61,14 +61,18 @@ set -- $(awk '!/^#/ {
 xb_log "over the run: target_kb min $TMIN max $TMAX; Active(file) up to $1 kB; during and after the stream: $2 refaults, $3 activations"
 xb_check page-cache-seen "Active(file) up to $1 kB (the 48 MiB hot set is 49152 kB)" test "$1" -ge 40000
 xb_check gave-back "target_kb min $TMIN below memory/target $T0 by at least 16 MiB" test "$TMIN" -le $((T0 - 16384))
-# The stream's reclaim stalls with no refault and no swap traffic: no back-off (one would add
-# growth_headroom_mib, 128 MiB), so the target stays within 16 MiB of the one the stream began
-# with (the goal follows Committed_AS and Active(file), which move by a MiB or two).
+# The stream's reclaim stalls with no refault and no swap traffic: that alone backs off no more
+# (a back-off adds growth_headroom_mib, 128 MiB). The target may follow the goal (Committed_AS,
+# Active(file): a MiB or two), and it may grow once the real LRU lets the stream push hot pages
+# out and they refault (seen in one run of three: 38 pages), but not before such a refault or
+# any swap traffic.
 set -- $(awk '!/^#/ && ($2 == "stream" || $2 == "hot-after") {
-        if (t0 == "") t0 = $3
-        if ($3 > tm) tm = $3 }
-    END { print t0 + 0, tm + 0 }' "$SAMPLES")
-xb_check stream-no-growth "target_kb at the stream's start $1, highest during and after it $2 (a back-off adds 131072)" test "$2" -le $(($1 + 16384))
+        quiet = $8 + $9 + $16 + $17
+        if (t0 == "") { t0 = $3; q0 = quiet }
+        if (grown == "" && $3 > t0 + 16384) { grown = $3; rose = quiet - q0 } }
+    END { print t0 + 0, grown + 0, rose + 0 }' "$SAMPLES")
+xb_check stream-no-growth "target_kb at the stream's start $1; first grown past it by 16 MiB: ${2:-0} (0: never), after $3 refaults, activations and pages swapped" \
+    test "$2" = 0 -o "$3" -gt 0
 set -- $(stall_and_given_back "$T0" idle hot stream hot-after after)
 xb_log "pressure-v2 (shipped settings) with a page cache: PSI some stall $1 s over $4 s; memory given back below memory/target: mean $2 MiB ($3 %)"
 exec 3<&-
